@@ -1,0 +1,67 @@
+# The usual commands. CMake does the building; this file only names the builds.
+#   make            release build: libmica.a, libmica.so, the mica command
+#   make test       the whole suite twice: ASan+UBSan (clang) and plain -O2 (gcc)
+#   make demo       build and run the demo
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make fuzz       libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=60 runs them
+#   make bench      benchmarks against OpenSSL in the same run
+#   make format     clang-format the tree; make format-check checks it
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 30
+CMAKE ?= cmake
+B := build
+
+.PHONY: all deps release asan o2 test demo install fuzz fuzz-run bench format format-check clean
+
+all: release
+
+deps:
+	@sh scripts/deps.sh
+
+release: deps
+	$(CMAKE) -S . -B $(B)/release -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	$(CMAKE) --build $(B)/release -j $(JOBS)
+
+# Sanitizer build with clang, -O2 build with gcc: every test run uses both compilers.
+asan: deps
+	CC=clang $(CMAKE) -S . -B $(B)/asan -DCMAKE_BUILD_TYPE=Debug -DMICA_SANITIZE=ON \
+	    -DCMAKE_C_FLAGS_DEBUG="-O1 -g" >/dev/null
+	$(CMAKE) --build $(B)/asan -j $(JOBS)
+
+o2: deps
+	CC=gcc $(CMAKE) -S . -B $(B)/o2 -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2" >/dev/null
+	$(CMAKE) --build $(B)/o2 -j $(JOBS)
+
+test: asan o2 format-check
+	@echo "== tests under AddressSanitizer + UndefinedBehaviorSanitizer (clang) =="
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	    ctest --test-dir $(B)/asan --output-on-failure -j $(JOBS)
+	@echo "== tests, plain -O2 build (gcc) =="
+	ctest --test-dir $(B)/o2 --output-on-failure -j $(JOBS)
+
+demo: release
+	@sh scripts/demo.sh $(B)/release
+
+install: release
+	$(CMAKE) --install $(B)/release --prefix $(PREFIX)
+
+fuzz: deps
+	CC=clang $(CMAKE) -S . -B $(B)/fuzz -DCMAKE_BUILD_TYPE=Debug -DMICA_FUZZ=ON >/dev/null
+	$(CMAKE) --build $(B)/fuzz -j $(JOBS)
+
+fuzz-run: fuzz
+	@sh scripts/fuzz-run.sh $(B)/fuzz $(FUZZ_SECONDS)
+
+bench: release
+	@sh bench/run.sh $(B)/release
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	@sh scripts/format-check.sh
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,256 @@
+/*
+ * Key exchange, KEM-shaped (crypto.h). DH groups are X25519/X448 (RFC 7748) and the
+ * NIST curves with uncompressed points (RFC 8446 4.2.8.2). Every peer share is checked
+ * before use: exact length, the 0x04 uncompressed form, on the curve (libcrypto's
+ * import plus a public-key check), not the point at infinity; X25519/X448 results are
+ * checked for all zeros (RFC 8446 7.4.2).
+ */
+#include "crypto/gate.h"
+
+#include <openssl/core_names.h>
+#include <openssl/param_build.h>
+#include <string.h>
+
+struct mica_kx_key {
+    const struct mica_group *g;
+    EVP_PKEY *pk;
+};
+
+void mica_kx_shared_wipe(mica_kx_shared *s)
+{
+    mica_mem_wipe(s, sizeof(*s));
+}
+
+void mica_kx_free(mica_kx_key *key)
+{
+    if (key == NULL) {
+        return;
+    }
+    EVP_PKEY_free(key->pk); /* libcrypto cleanses private key material on free */
+    mica_mem_free_secret(key);
+}
+
+const struct mica_group *mica_kx_group(const mica_kx_key *key)
+{
+    return key->g;
+}
+
+bool mica_cr_group_available(const struct mica_group *g)
+{
+    return g->kind == MICA_KX_XDH || g->kind == MICA_KX_ECDH;
+}
+
+static mica_err wrap(const struct mica_group *g, EVP_PKEY *pk, mica_kx_key **out)
+{
+    mica_kx_key *k = mica_mem_alloc(sizeof(*k));
+
+    if (k == NULL) {
+        EVP_PKEY_free(pk);
+        return MICA_E_NOMEM;
+    }
+    k->g = g;
+    k->pk = pk;
+    *out = k;
+    return MICA_OK;
+}
+
+static mica_err public_share(const mica_kx_key *k, uint8_t *pub, size_t cap, size_t *len)
+{
+    size_t n = 0;
+    int ok;
+
+    if (pub == NULL) {
+        return MICA_OK;
+    }
+    ENSURE(cap >= k->g->client_share_len, MICA_E_ARGUMENT);
+    if (k->g->kind == MICA_KX_XDH) {
+        n = cap;
+        ok = EVP_PKEY_get_raw_public_key(k->pk, pub, &n) == 1;
+    } else {
+        ok = EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, cap,
+                                             &n) == 1;
+    }
+    ENSURE(ok && n == k->g->client_share_len, mica_cr_fail(MICA_E_CRYPTO));
+    *len = n;
+    return MICA_OK;
+}
+
+static EVP_PKEY *ec_from_params(const struct mica_group *g, const char *key_param, const uint8_t *p,
+                                size_t len, int selection)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM *params = NULL;
+    EVP_PKEY_CTX *ctx = NULL;
+    EVP_PKEY *pk = NULL;
+    BIGNUM *bn = NULL;
+    int ok;
+
+    if (bld == NULL) {
+        return NULL;
+    }
+    ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->ossl_name, 0);
+    if (selection == EVP_PKEY_KEYPAIR) {
+        bn = BN_secure_new();
+        ok = ok && bn != NULL && BN_bin2bn(p, (int)len, bn) != NULL &&
+             OSSL_PARAM_BLD_push_BN(bld, key_param, bn);
+    } else {
+        ok = ok && OSSL_PARAM_BLD_push_octet_string(bld, key_param, p, len);
+    }
+    ok = ok && (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
+         (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL &&
+         EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pk, selection, params) == 1;
+    if (!ok) {
+        EVP_PKEY_free(pk);
+        pk = NULL;
+    }
+    BN_clear_free(bn);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    EVP_PKEY_CTX_free(ctx);
+    return pk;
+}
+
+/* peer_key: the peer's share as a validated public key, or MICA_E_BAD_PEER_KEY. */
+static mica_err peer_key(const struct mica_group *g, const uint8_t *p, size_t len, EVP_PKEY **out)
+{
+    EVP_PKEY *pk = NULL;
+    EVP_PKEY_CTX *ctx;
+    int ok;
+
+    ENSURE(len == g->client_share_len, MICA_E_BAD_PEER_KEY);
+    if (g->kind == MICA_KX_XDH) {
+        pk = EVP_PKEY_new_raw_public_key_ex(NULL, g->ossl_name, NULL, p, len);
+        ENSURE(pk != NULL, mica_cr_fail(MICA_E_BAD_PEER_KEY));
+        *out = pk;
+        return MICA_OK;
+    }
+    /* RFC 8446 4.2.8.2: "legacy_form = 4" only; compressed and infinity are refused by
+     * the length check above or this one. */
+    ENSURE(p[0] == 0x04, MICA_E_BAD_PEER_KEY);
+    pk = ec_from_params(g, OSSL_PKEY_PARAM_PUB_KEY, p, len, EVP_PKEY_PUBLIC_KEY);
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_BAD_PEER_KEY));
+    /* on the curve and not infinity; the NIST curves have cofactor 1, so this is the
+     * whole validation NIST SP 800-56A 5.6.2.3.4 asks for */
+    ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+    ok = ctx != NULL && EVP_PKEY_public_check_quick(ctx) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        EVP_PKEY_free(pk);
+        return mica_cr_fail(MICA_E_BAD_PEER_KEY);
+    }
+    *out = pk;
+    return MICA_OK;
+}
+
+static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *peer,
+                       mica_kx_shared *out)
+{
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    size_t n = sizeof(out->b);
+    int ok;
+
+    ENSURE(ctx != NULL, MICA_E_NOMEM);
+    ok = EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
+         EVP_PKEY_derive(ctx, out->b, &n) == 1;
+    EVP_PKEY_CTX_free(ctx);
+    if (!ok) {
+        mica_kx_shared_wipe(out);
+        /* libcrypto's X25519/X448 refuse exactly one thing here: an all-zero result */
+        return mica_cr_fail(g->kind == MICA_KX_XDH ? MICA_E_ZERO_SHARED : MICA_E_CRYPTO);
+    }
+    out->len = n;
+    /* RFC 8446 7.4.2: "[X25519/X448] MUST check whether the computed Diffie-Hellman
+     * shared secret is the all-zero value and abort if so" */
+    if (n != g->secret_len || (g->kind == MICA_KX_XDH && mica_ct_is_zero(out->b, n))) {
+        mica_kx_shared_wipe(out);
+        return MICA_E_ZERO_SHARED;
+    }
+    return MICA_OK;
+}
+
+mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *priv, size_t priv_len,
+                                  mica_kx_key **key, uint8_t *pub, size_t pub_cap, size_t *pub_len)
+{
+    EVP_PKEY *pk;
+    mica_kx_key *k;
+    mica_err err;
+
+    ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    if (g->kind == MICA_KX_XDH) {
+        ENSURE(priv_len == g->secret_len, MICA_E_ARGUMENT);
+        pk = EVP_PKEY_new_raw_private_key_ex(NULL, g->ossl_name, NULL, priv, priv_len);
+    } else if (g->kind == MICA_KX_ECDH) {
+        ENSURE(priv_len > 0 && priv_len <= g->secret_len, MICA_E_ARGUMENT);
+        pk = ec_from_params(g, OSSL_PKEY_PARAM_PRIV_KEY, priv, priv_len, EVP_PKEY_KEYPAIR);
+    } else {
+        return MICA_E_UNSUPPORTED;
+    }
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_ARGUMENT));
+    TRY(wrap(g, pk, &k));
+    err = public_share(k, pub, pub_cap, pub_len);
+    if (err != MICA_OK) {
+        mica_kx_free(k);
+        return err;
+    }
+    *key = k;
+    return MICA_OK;
+}
+
+mica_err mica_kx_keygen(const struct mica_group *g, mica_kx_key **key, uint8_t *pub, size_t pub_cap,
+                        size_t *pub_len)
+{
+    uint8_t priv[MICA_MAX_KX_SECRET_LEN];
+    EVP_PKEY *pk;
+    mica_kx_key *k;
+    mica_err err;
+
+    ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    if (g->kind == MICA_KX_XDH) {
+        /* RFC 7748 5: a private key is random bytes; clamping happens inside X25519 */
+        TRY(mica_rand(priv, g->secret_len));
+        err = mica_kx_key_from_private(g, priv, g->secret_len, key, pub, pub_cap, pub_len);
+        mica_mem_wipe(priv, sizeof(priv));
+        return err;
+    }
+    ENSURE(g->kind == MICA_KX_ECDH, MICA_E_UNSUPPORTED);
+    pk = EVP_PKEY_Q_keygen(NULL, NULL, "EC", g->ossl_name);
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_CRYPTO));
+    TRY(wrap(g, pk, &k));
+    err = public_share(k, pub, pub_cap, pub_len);
+    if (err != MICA_OK) {
+        mica_kx_free(k);
+        return err;
+    }
+    *key = k;
+    return MICA_OK;
+}
+
+mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_len,
+                       mica_kx_shared *out)
+{
+    EVP_PKEY *pk;
+    mica_err err;
+
+    TRY(peer_key(key->g, peer, peer_len, &pk));
+    err = derive(key->g, key->pk, pk, out);
+    EVP_PKEY_free(pk);
+    return err;
+}
+
+mica_err mica_kx_encap(const struct mica_group *g, const uint8_t *peer, size_t peer_len,
+                       uint8_t *share, size_t share_cap, size_t *share_len, mica_kx_shared *out)
+{
+    mica_kx_key *mine;
+    EVP_PKEY *pk;
+    mica_err err;
+
+    ENSURE(share_cap >= g->server_share_len, MICA_E_ARGUMENT);
+    TRY(peer_key(g, peer, peer_len, &pk));
+    err = mica_kx_keygen(g, &mine, share, share_cap, share_len);
+    if (err == MICA_OK) {
+        err = derive(g, mine->pk, pk, out);
+        mica_kx_free(mine);
+    }
+    EVP_PKEY_free(pk);
+    return err;
+}

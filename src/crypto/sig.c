@@ -1,0 +1,208 @@
+/*
+ * Signatures (RFC 8446 4.2.3, 4.4.3): ECDSA with the curve bound to the scheme,
+ * RSASSA-PSS with salt length = hash length and MGF1 with the same hash, EdDSA, and
+ * PKCS#1 v1.5 for certificate signatures only.
+ */
+#include "crypto/gate.h"
+
+#include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+#include <string.h>
+
+struct mica_pkey {
+    EVP_PKEY *pk;
+    enum mica_key_type type;
+};
+
+static enum mica_key_type key_type(const EVP_PKEY *pk)
+{
+    switch (EVP_PKEY_get_base_id(pk)) {
+    case EVP_PKEY_RSA: return MICA_KEY_RSA;
+    case EVP_PKEY_RSA_PSS: return MICA_KEY_RSA_PSS;
+    case EVP_PKEY_EC: return MICA_KEY_EC;
+    case EVP_PKEY_ED25519: return MICA_KEY_ED25519;
+    case EVP_PKEY_ED448: return MICA_KEY_ED448;
+    default: return MICA_KEY_OTHER;
+    }
+}
+
+mica_err mica_pkey_wrap(EVP_PKEY *pk, mica_pkey **out)
+{
+    mica_pkey *k = mica_mem_alloc(sizeof(*k));
+
+    if (k == NULL) {
+        EVP_PKEY_free(pk);
+        return MICA_E_NOMEM;
+    }
+    k->pk = pk;
+    k->type = key_type(pk);
+    *out = k;
+    return MICA_OK;
+}
+
+EVP_PKEY *mica_pkey_evp(const mica_pkey *k)
+{
+    return k->pk;
+}
+
+void mica_pkey_free(mica_pkey *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    EVP_PKEY_free(k->pk);
+    mica_mem_free_secret(k);
+}
+
+enum mica_key_type mica_pkey_type(const mica_pkey *k)
+{
+    return k->type;
+}
+
+size_t mica_pkey_bits(const mica_pkey *k)
+{
+    int bits = EVP_PKEY_get_bits(k->pk);
+
+    return bits > 0 ? (size_t)bits : 0;
+}
+
+/* Never prompt for a passphrase: an encrypted key without one is an error. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return 0;
+}
+
+mica_err mica_pkey_from_pem(const uint8_t *pem, size_t len, mica_pkey **out)
+{
+    BIO *bio;
+    EVP_PKEY *pk;
+
+    ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    ENSURE(len <= INT_MAX, MICA_E_ARGUMENT);
+    bio = BIO_new_mem_buf(pem, (int)len);
+    ENSURE(bio != NULL, MICA_E_NOMEM);
+    pk = PEM_read_bio_PrivateKey_ex(bio, NULL, no_passphrase, NULL, NULL, NULL);
+    BIO_free(bio);
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_DECODE));
+    return mica_pkey_wrap(pk, out);
+}
+
+mica_err mica_pkey_from_spki(const uint8_t *der, size_t len, mica_pkey **out)
+{
+    const unsigned char *p = der;
+    EVP_PKEY *pk;
+
+    ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    ENSURE(len <= LONG_MAX, MICA_E_ARGUMENT);
+    pk = d2i_PUBKEY_ex(NULL, &p, (long)len, NULL, NULL);
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_DECODE));
+    if (p != der + len) { /* trailing bytes after the SubjectPublicKeyInfo */
+        EVP_PKEY_free(pk);
+        return MICA_E_DECODE;
+    }
+    return mica_pkey_wrap(pk, out);
+}
+
+static bool curve_is(const EVP_PKEY *pk, const char *curve)
+{
+    char name[64];
+    size_t n = 0;
+
+    if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, name, sizeof(name), &n) !=
+        1) {
+        return false;
+    }
+    /* libcrypto reports NIST names as "prime256v1"/"secp384r1"/"secp521r1" */
+    if (strcmp(curve, "P-256") == 0) {
+        return strcmp(name, "prime256v1") == 0 || strcmp(name, "P-256") == 0;
+    }
+    if (strcmp(curve, "P-384") == 0) {
+        return strcmp(name, "secp384r1") == 0 || strcmp(name, "P-384") == 0;
+    }
+    if (strcmp(curve, "P-521") == 0) {
+        return strcmp(name, "secp521r1") == 0 || strcmp(name, "P-521") == 0;
+    }
+    return false;
+}
+
+bool mica_sig_fits(const struct mica_sig_scheme *s, const mica_pkey *k)
+{
+    if (s->key_type != k->type) {
+        return false;
+    }
+    if (s->key_type == MICA_KEY_EC && s->curve != NULL) {
+        return curve_is(k->pk, s->curve);
+    }
+    return true;
+}
+
+/* start: a DigestSign/DigestVerify context set up for scheme s. */
+static mica_err start(const struct mica_sig_scheme *s, const mica_pkey *k, bool sign,
+                      EVP_MD_CTX **out)
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    EVP_PKEY_CTX *pctx = NULL;
+    const char *hash = s->hash != NULL ? s->hash->name : NULL;
+    int ok;
+
+    ENSURE(md != NULL, MICA_E_NOMEM);
+    if (sign) {
+        ok = EVP_DigestSignInit_ex(md, &pctx, hash, NULL, NULL, k->pk, NULL) == 1;
+    } else {
+        ok = EVP_DigestVerifyInit_ex(md, &pctx, hash, NULL, NULL, k->pk, NULL) == 1;
+    }
+    if (ok && s->pss) {
+        /* RFC 8446 4.2.3: "The length of the Salt MUST be equal to the length of the
+         * output of the digest algorithm"; MGF1 uses the same hash (libcrypto's default) */
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+             EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) == 1;
+    } else if (ok && s->key_type == MICA_KEY_RSA) {
+        ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
+    }
+    if (!ok) {
+        EVP_MD_CTX_free(md);
+        return mica_cr_fail(MICA_E_CRYPTO);
+    }
+    *out = md;
+    return MICA_OK;
+}
+
+mica_err mica_sig_sign(const struct mica_sig_scheme *s, const mica_pkey *k, const uint8_t *msg,
+                       size_t msg_len, uint8_t *sig, size_t sig_cap, size_t *sig_len)
+{
+    EVP_MD_CTX *md;
+    size_t n = 0;
+    int ok;
+
+    ENSURE(mica_sig_fits(s, k), MICA_E_KEY_MISMATCH);
+    TRY(start(s, k, true, &md));
+    ok = EVP_DigestSign(md, NULL, &n, msg, msg_len) == 1 && n <= sig_cap;
+    if (ok) {
+        n = sig_cap;
+        ok = EVP_DigestSign(md, sig, &n, msg, msg_len) == 1;
+    }
+    EVP_MD_CTX_free(md);
+    ENSURE(ok, mica_cr_fail(MICA_E_CRYPTO));
+    *sig_len = n;
+    return MICA_OK;
+}
+
+mica_err mica_sig_verify(const struct mica_sig_scheme *s, const mica_pkey *k, const uint8_t *msg,
+                         size_t msg_len, const uint8_t *sig, size_t sig_len)
+{
+    EVP_MD_CTX *md;
+    int rc;
+
+    ENSURE(mica_sig_fits(s, k), MICA_E_KEY_MISMATCH);
+    TRY(start(s, k, false, &md));
+    rc = EVP_DigestVerify(md, sig, sig_len, msg, msg_len);
+    EVP_MD_CTX_free(md);
+    /* 0 is "does not verify", negative is "malformed": both are a bad signature */
+    ENSURE(rc == 1, mica_cr_fail(MICA_E_BAD_SIGNATURE));
+    return MICA_OK;
+}

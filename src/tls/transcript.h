@@ -1,0 +1,44 @@
+/*
+ * The running transcript hash (RFC 8446 4.4.1). Until the cipher suite (and so the hash)
+ * is known, messages are kept as bytes; choosing the hash replays them. A
+ * HelloRetryRequest replaces ClientHello1 by the synthetic message_hash message:
+ *
+ *     Transcript-Hash(ClientHello1, HelloRetryRequest, ... Mn) =
+ *         Hash(message_hash || 00 00 Hash.length || Hash(ClientHello1) ||
+ *              HelloRetryRequest || ... || Mn)
+ */
+#ifndef MICA_TLS_TRANSCRIPT_H
+#define MICA_TLS_TRANSCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "crypto/crypto.h"
+
+#define MICA_HS_MESSAGE_HASH 254u /* HandshakeType message_hash (RFC 8446 4) */
+
+struct mica_transcript {
+    const struct mica_hash_desc *hash; /* NULL until chosen */
+    mica_hash_ctx *ctx;
+    uint8_t *pending; /* messages fed before the hash was chosen */
+    size_t pending_len;
+};
+
+void mica_transcript_init(struct mica_transcript *t);
+void mica_transcript_clear(struct mica_transcript *t);
+
+/* mica_transcript_add: append one whole handshake message (header included). */
+MICA_MUST mica_err mica_transcript_add(struct mica_transcript *t, const uint8_t *msg, size_t len);
+
+/* mica_transcript_set_hash: choose the hash; everything added so far is hashed now. */
+MICA_MUST mica_err mica_transcript_set_hash(struct mica_transcript *t,
+                                            const struct mica_hash_desc *h);
+
+/* mica_transcript_hrr: replace what was added so far (ClientHello1) by message_hash. */
+MICA_MUST mica_err mica_transcript_hrr(struct mica_transcript *t);
+
+/* mica_transcript_hash: Transcript-Hash of everything so far, into out[0..hash->len). */
+MICA_MUST mica_err mica_transcript_hash(const struct mica_transcript *t, uint8_t *out);
+
+#endif
