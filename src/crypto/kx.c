@@ -8,6 +8,7 @@
 #include "crypto/gate.h"
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/param_build.h>
 #include <string.h>
 
@@ -75,38 +76,68 @@ static mica_err public_share(const mica_kx_key *k, uint8_t *pub, size_t cap, siz
     return MICA_OK;
 }
 
-static EVP_PKEY *ec_from_params(const struct mica_group *g, const char *key_param, const uint8_t *p,
-                                size_t len, int selection)
+/* ec_import: an EC key of group g from params built by the caller. */
+static EVP_PKEY *ec_import(OSSL_PARAM_BLD *bld, int selection)
 {
-    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
-    OSSL_PARAM *params = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
     EVP_PKEY *pk = NULL;
-    BIGNUM *bn = NULL;
-    int ok;
 
-    if (bld == NULL) {
-        return NULL;
-    }
-    ok = OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->ossl_name, 0);
-    if (selection == EVP_PKEY_KEYPAIR) {
-        bn = BN_secure_new();
-        ok = ok && bn != NULL && BN_bin2bn(p, (int)len, bn) != NULL &&
-             OSSL_PARAM_BLD_push_BN(bld, key_param, bn);
-    } else {
-        ok = ok && OSSL_PARAM_BLD_push_octet_string(bld, key_param, p, len);
-    }
-    ok = ok && (params = OSSL_PARAM_BLD_to_param(bld)) != NULL &&
-         (ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL)) != NULL &&
-         EVP_PKEY_fromdata_init(ctx) == 1 && EVP_PKEY_fromdata(ctx, &pk, selection, params) == 1;
-    if (!ok) {
+    if (params == NULL || ctx == NULL || EVP_PKEY_fromdata_init(ctx) != 1 ||
+        EVP_PKEY_fromdata(ctx, &pk, selection, params) != 1) {
         EVP_PKEY_free(pk);
         pk = NULL;
     }
-    BN_clear_free(bn);
     OSSL_PARAM_free(params);
-    OSSL_PARAM_BLD_free(bld);
     EVP_PKEY_CTX_free(ctx);
+    return pk;
+}
+
+/* ec_public: the peer's uncompressed point as a public key (libcrypto checks that the
+ * point decodes and lies on the curve). */
+static EVP_PKEY *ec_public(const struct mica_group *g, const uint8_t *p, size_t len)
+{
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EVP_PKEY *pk = NULL;
+
+    if (bld != NULL &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->ossl_name, 0) &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, p, len)) {
+        pk = ec_import(bld, EVP_PKEY_PUBLIC_KEY);
+    }
+    OSSL_PARAM_BLD_free(bld);
+    return pk;
+}
+
+/*
+ * ec_keypair: an EC key pair from a private scalar. libcrypto's import does not compute
+ * the public point, so it is computed here (priv * G) with the EC_POINT API, which 3.0
+ * keeps undeprecated, and imported with the scalar.
+ */
+static EVP_PKEY *ec_keypair(const struct mica_group *g, const uint8_t *priv, size_t len)
+{
+    uint8_t pub[MICA_MAX_KX_PUBLIC_LEN];
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    EC_GROUP *grp = EC_GROUP_new_by_curve_name_ex(NULL, NULL, EC_curve_nist2nid(g->ossl_name));
+    EC_POINT *pt = grp != NULL ? EC_POINT_new(grp) : NULL;
+    BIGNUM *d = BN_secure_new();
+    EVP_PKEY *pk = NULL;
+    size_t pub_len = 0;
+
+    if (bld != NULL && pt != NULL && d != NULL && BN_bin2bn(priv, (int)len, d) != NULL &&
+        !BN_is_zero(d) && BN_cmp(d, EC_GROUP_get0_order(grp)) < 0 &&
+        EC_POINT_mul(grp, pt, d, NULL, NULL, NULL) == 1 &&
+        (pub_len = EC_POINT_point2oct(grp, pt, POINT_CONVERSION_UNCOMPRESSED, pub, sizeof(pub),
+                                      NULL)) == g->client_share_len &&
+        OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, g->ossl_name, 0) &&
+        OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) &&
+        OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, pub_len)) {
+        pk = ec_import(bld, EVP_PKEY_KEYPAIR);
+    }
+    BN_clear_free(d);
+    EC_POINT_free(pt);
+    EC_GROUP_free(grp);
+    OSSL_PARAM_BLD_free(bld);
     return pk;
 }
 
@@ -127,7 +158,7 @@ static mica_err peer_key(const struct mica_group *g, const uint8_t *p, size_t le
     /* RFC 8446 4.2.8.2: "legacy_form = 4" only; compressed and infinity are refused by
      * the length check above or this one. */
     ENSURE(p[0] == 0x04, MICA_E_BAD_PEER_KEY);
-    pk = ec_from_params(g, OSSL_PKEY_PARAM_PUB_KEY, p, len, EVP_PKEY_PUBLIC_KEY);
+    pk = ec_public(g, p, len);
     ENSURE(pk != NULL, mica_cr_fail(MICA_E_BAD_PEER_KEY));
     /* on the curve and not infinity; the NIST curves have cofactor 1, so this is the
      * whole validation NIST SP 800-56A 5.6.2.3.4 asks for */
@@ -181,7 +212,7 @@ mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *pri
         pk = EVP_PKEY_new_raw_private_key_ex(NULL, g->ossl_name, NULL, priv, priv_len);
     } else if (g->kind == MICA_KX_ECDH) {
         ENSURE(priv_len > 0 && priv_len <= g->secret_len, MICA_E_ARGUMENT);
-        pk = ec_from_params(g, OSSL_PKEY_PARAM_PRIV_KEY, priv, priv_len, EVP_PKEY_KEYPAIR);
+        pk = ec_keypair(g, priv, priv_len);
     } else {
         return MICA_E_UNSUPPORTED;
     }

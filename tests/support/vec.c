@@ -126,3 +126,21 @@ const uint8_t *vec_rfc8448(int section, const char *side, const char *step, cons
             field);
     exit(2);
 }
+
+size_t vec_rfc8448_rows(void)
+{
+    load();
+    return rows_n;
+}
+
+void vec_rfc8448_row(size_t i, int *section, const char **side, const char **step,
+                     const char **field, const uint8_t **val, size_t *len)
+{
+    load();
+    *section = rows[i].section;
+    *side = rows[i].side;
+    *step = rows[i].step;
+    *field = rows[i].field;
+    *val = rows[i].val;
+    *len = rows[i].len;
+}

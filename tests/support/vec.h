@@ -15,6 +15,11 @@
 const uint8_t *vec_rfc8448(int section, const char *side, const char *step, const char *field,
                            int nth, size_t *len);
 
+/* Iteration over every row, in file (= RFC) order. */
+size_t vec_rfc8448_rows(void);
+void vec_rfc8448_row(size_t i, int *section, const char **side, const char **step,
+                     const char **field, const uint8_t **val, size_t *len);
+
 /* vec_path: MICA_TEST_VECTORS "/" rel, in a static buffer. */
 const char *vec_path(const char *rel);
 
