@@ -49,7 +49,7 @@ static mica_err hash_alloc(const struct mica_hash_desc *h, mica_hash_ctx **out)
 mica_err mica_hash_new(const struct mica_hash_desc *h, mica_hash_ctx **out)
 {
     const EVP_MD *md = mica_cr_md(h);
-    mica_hash_ctx *c;
+    mica_hash_ctx *c = NULL;
 
     ENSURE(md != NULL, MICA_E_UNSUPPORTED);
     TRY(hash_alloc(h, &c));
@@ -82,7 +82,7 @@ mica_err mica_hash_peek(const mica_hash_ctx *c, uint8_t *out)
 
 mica_err mica_hash_dup(const mica_hash_ctx *c, mica_hash_ctx **out)
 {
-    mica_hash_ctx *d;
+    mica_hash_ctx *d = NULL;
 
     TRY(hash_alloc(c->h, &d));
     if (EVP_MD_CTX_copy_ex(d->ctx, c->ctx) != 1) {

@@ -202,8 +202,8 @@ static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *pee
 mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *priv, size_t priv_len,
                                   mica_kx_key **key, uint8_t *pub, size_t pub_cap, size_t *pub_len)
 {
-    EVP_PKEY *pk;
-    mica_kx_key *k;
+    EVP_PKEY *pk = NULL;
+    mica_kx_key *k = NULL;
     mica_err err;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
@@ -231,8 +231,8 @@ mica_err mica_kx_keygen(const struct mica_group *g, mica_kx_key **key, uint8_t *
                         size_t *pub_len)
 {
     uint8_t priv[MICA_MAX_KX_SECRET_LEN];
-    EVP_PKEY *pk;
-    mica_kx_key *k;
+    EVP_PKEY *pk = NULL;
+    mica_kx_key *k = NULL;
     mica_err err;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
@@ -259,7 +259,7 @@ mica_err mica_kx_keygen(const struct mica_group *g, mica_kx_key **key, uint8_t *
 mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_len,
                        mica_kx_shared *out)
 {
-    EVP_PKEY *pk;
+    EVP_PKEY *pk = NULL;
     mica_err err;
 
     TRY(peer_key(key->g, peer, peer_len, &pk));
@@ -271,8 +271,8 @@ mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_
 mica_err mica_kx_encap(const struct mica_group *g, const uint8_t *peer, size_t peer_len,
                        uint8_t *share, size_t share_cap, size_t *share_len, mica_kx_shared *out)
 {
-    mica_kx_key *mine;
-    EVP_PKEY *pk;
+    mica_kx_key *mine = NULL;
+    EVP_PKEY *pk = NULL;
     mica_err err;
 
     ENSURE(share_cap >= g->server_share_len, MICA_E_ARGUMENT);

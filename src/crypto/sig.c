@@ -80,7 +80,7 @@ static int no_passphrase(char *buf, int size, int rwflag, void *u)
 mica_err mica_pkey_from_pem(const uint8_t *pem, size_t len, mica_pkey **out)
 {
     BIO *bio;
-    EVP_PKEY *pk;
+    EVP_PKEY *pk = NULL;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
     ENSURE(len <= INT_MAX, MICA_E_ARGUMENT);
@@ -95,7 +95,7 @@ mica_err mica_pkey_from_pem(const uint8_t *pem, size_t len, mica_pkey **out)
 mica_err mica_pkey_from_spki(const uint8_t *der, size_t len, mica_pkey **out)
 {
     const unsigned char *p = der;
-    EVP_PKEY *pk;
+    EVP_PKEY *pk = NULL;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
     ENSURE(len <= LONG_MAX, MICA_E_ARGUMENT);
@@ -175,7 +175,7 @@ static mica_err start(const struct mica_sig_scheme *s, const mica_pkey *k, bool 
 mica_err mica_sig_sign(const struct mica_sig_scheme *s, const mica_pkey *k, const uint8_t *msg,
                        size_t msg_len, uint8_t *sig, size_t sig_cap, size_t *sig_len)
 {
-    EVP_MD_CTX *md;
+    EVP_MD_CTX *md = NULL;
     size_t n = 0;
     int ok;
 
@@ -195,7 +195,7 @@ mica_err mica_sig_sign(const struct mica_sig_scheme *s, const mica_pkey *k, cons
 mica_err mica_sig_verify(const struct mica_sig_scheme *s, const mica_pkey *k, const uint8_t *msg,
                          size_t msg_len, const uint8_t *sig, size_t sig_len)
 {
-    EVP_MD_CTX *md;
+    EVP_MD_CTX *md = NULL;
     int rc;
 
     ENSURE(mica_sig_fits(s, k), MICA_E_KEY_MISMATCH);

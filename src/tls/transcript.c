@@ -53,7 +53,7 @@ mica_err mica_transcript_hrr(struct mica_transcript *t)
 {
     uint8_t msg[MICA_HANDSHAKE_HEADER_LEN + MICA_MAX_HASH_LEN];
     const struct mica_hash_desc *h = t->hash;
-    mica_hash_ctx *fresh;
+    mica_hash_ctx *fresh = NULL;
 
     ENSURE(h != NULL, MICA_E_INTERNAL);
     /* message_hash: type 254, 24-bit length Hash.length, then Hash(ClientHello1) */
