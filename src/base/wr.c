@@ -2,9 +2,10 @@
 
 #include <string.h>
 
-/* A mark stores the block's prefix width in its top bits and its offset below. */
-#define MARK_SHIFT 60u
-#define MARK_OFFSET_MASK ((((size_t)1) << MARK_SHIFT) - 1u)
+/* A mark stores the block's offset shifted left by two and its prefix width (1..3) in
+ * the low two bits; 0 is never a valid mark. */
+#define MARK_SHIFT 2u
+#define MARK_WIDTH_MASK 3u
 
 mica_wr mica_wr_init(uint8_t *buf, size_t cap)
 {
@@ -15,6 +16,7 @@ mica_wr mica_wr_init(uint8_t *buf, size_t cap)
     w.len = 0;
     w.overflow = false;
     w.depth = 0;
+    memset(w.open, 0, sizeof(w.open));
     return w;
 }
 
@@ -107,8 +109,8 @@ static void open_block(mica_wr *w, size_t width, size_t *mark)
     if (mica_wr_reserve(w, width) == NULL) {
         return;
     }
-    w->depth++;
-    *mark = ((size_t)width << MARK_SHIFT) | at;
+    *mark = (at << MARK_SHIFT) | width;
+    w->open[w->depth++] = *mark;
 }
 
 void mica_wr_open8(mica_wr *w, size_t *mark)
@@ -128,15 +130,16 @@ void mica_wr_open24(mica_wr *w, size_t *mark)
 
 void mica_wr_close(mica_wr *w, size_t mark)
 {
-    size_t width = mark >> MARK_SHIFT;
-    size_t at = mark & MARK_OFFSET_MASK;
+    size_t width = mark & MARK_WIDTH_MASK;
+    size_t at = mark >> MARK_SHIFT;
     size_t body;
 
     if (w->overflow) {
         return;
     }
-    if (width < 1 || width > 3 || w->depth == 0 || at + width > w->len) {
-        w->overflow = true; /* a close without its open */
+    if (width < 1 || width > 3 || w->depth == 0 || w->open[w->depth - 1] != mark ||
+        at + width > w->len) {
+        w->overflow = true; /* a close without its open, or out of order */
         return;
     }
     body = w->len - at - width;

@@ -31,7 +31,8 @@ typedef struct mica_wr {
     size_t cap;
     size_t len;
     bool overflow;
-    uint8_t depth; /* open blocks */
+    uint8_t depth;                  /* open blocks */
+    size_t open[MICA_WR_MAX_DEPTH]; /* their marks, innermost last */
 } mica_wr;
 
 /* mica_wr_init: a writer over buf[0..cap). buf is borrowed for the writer's life. */
@@ -55,7 +56,8 @@ uint8_t *mica_wr_reserve(mica_wr *w, size_t len);
 /*
  * mica_wr_open8/16/24: start a block with a 1-, 2- or 3-byte length prefix. *mark
  * remembers where. mica_wr_close fills in the length of everything written since; a
- * body too long for its prefix sets the overflow state.
+ * body too long for its prefix, or a close that is not of the innermost open block,
+ * sets the overflow state.
  */
 void mica_wr_open8(mica_wr *w, size_t *mark);
 void mica_wr_open16(mica_wr *w, size_t *mark);
