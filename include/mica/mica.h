@@ -47,31 +47,40 @@ typedef enum mica_err {
     MICA_WANT_WRITE = -3, /* not an error: the engine has bytes to send first */
     MICA_WANT_READ = -2,  /* not an error: the engine needs more input */
     MICA_OK = 0,
-    MICA_E_INTERNAL = 1,           /* a bug in mica: an invariant did not hold */
-    MICA_E_NOMEM = 2,              /* an allocation failed */
-    MICA_E_ARGUMENT = 3,           /* the caller passed an invalid argument */
-    MICA_E_DECODE = 4,             /* the peer sent bytes that do not parse */
-    MICA_E_ILLEGAL_PARAMETER = 5,  /* a field parsed but holds a forbidden value */
-    MICA_E_UNEXPECTED_MESSAGE = 6, /* a message or record arrived where it may not */
-    MICA_E_BAD_RECORD_MAC = 7,     /* a protected record failed authentication */
-    MICA_E_RECORD_OVERFLOW = 8,    /* a record exceeds the size limit */
-    MICA_E_EMPTY_INNER = 9,        /* a protected record's plaintext holds no content type */
-    MICA_E_CONTENT_TYPE = 10,      /* a record carries an unknown content type */
-    MICA_E_SEQ_EXHAUSTED = 11,     /* a record sequence number would wrap */
-    MICA_E_KEY_LIMIT = 12,         /* a key reached its RFC 8446 5.5 usage limit */
-    MICA_E_BAD_PEER_KEY = 13,      /* the peer's key share is not a valid public key */
-    MICA_E_ZERO_SHARED = 14,       /* the key exchange produced an all-zero secret */
-    MICA_E_CRYPTO = 15,            /* libcrypto failed an operation it should not fail */
-    MICA_E_UNSUPPORTED = 16,       /* an algorithm this build or libcrypto does not offer */
-    MICA_E_STAGE = 17,             /* the key schedule was used out of its RFC order */
-    MICA_E_DECRYPT_ERROR = 18,     /* a signature, Finished or binder did not verify */
-    MICA_E_BAD_SIGNATURE = 19,     /* a signature does not verify under the given key */
-    MICA_E_KEY_MISMATCH = 20,      /* a key does not fit the requested algorithm */
-    MICA_E_PROTOCOL_VERSION = 21,  /* the peer offered no version mica speaks */
-    MICA_E_HANDSHAKE_FAILURE = 22, /* no acceptable set of parameters */
-    MICA_E_CLOSED = 23,            /* the connection is closed */
-    MICA_E_LIMIT = 24,             /* a configured limit was exceeded */
-    MICA_E__COUNT                  /* number of codes; not a code */
+    MICA_E_INTERNAL = 1,                 /* a bug in mica: an invariant did not hold */
+    MICA_E_NOMEM = 2,                    /* an allocation failed */
+    MICA_E_ARGUMENT = 3,                 /* the caller passed an invalid argument */
+    MICA_E_DECODE = 4,                   /* the peer sent bytes that do not parse */
+    MICA_E_ILLEGAL_PARAMETER = 5,        /* a field parsed but holds a forbidden value */
+    MICA_E_UNEXPECTED_MESSAGE = 6,       /* a message or record arrived where it may not */
+    MICA_E_BAD_RECORD_MAC = 7,           /* a protected record failed authentication */
+    MICA_E_RECORD_OVERFLOW = 8,          /* a record exceeds the size limit */
+    MICA_E_EMPTY_INNER = 9,              /* a protected record's plaintext holds no content type */
+    MICA_E_CONTENT_TYPE = 10,            /* a record carries an unknown content type */
+    MICA_E_SEQ_EXHAUSTED = 11,           /* a record sequence number would wrap */
+    MICA_E_KEY_LIMIT = 12,               /* a key reached its RFC 8446 5.5 usage limit */
+    MICA_E_BAD_PEER_KEY = 13,            /* the peer's key share is not a valid public key */
+    MICA_E_ZERO_SHARED = 14,             /* the key exchange produced an all-zero secret */
+    MICA_E_CRYPTO = 15,                  /* libcrypto failed an operation it should not fail */
+    MICA_E_UNSUPPORTED = 16,             /* an algorithm this build or libcrypto does not offer */
+    MICA_E_STAGE = 17,                   /* the key schedule was used out of its RFC order */
+    MICA_E_DECRYPT_ERROR = 18,           /* a signature, Finished or binder did not verify */
+    MICA_E_BAD_SIGNATURE = 19,           /* a signature does not verify under the given key */
+    MICA_E_KEY_MISMATCH = 20,            /* a key does not fit the requested algorithm */
+    MICA_E_PROTOCOL_VERSION = 21,        /* the peer offered no version mica speaks */
+    MICA_E_HANDSHAKE_FAILURE = 22,       /* no acceptable set of parameters */
+    MICA_E_CLOSED = 23,                  /* the connection is closed */
+    MICA_E_LIMIT = 24,                   /* a configured limit was exceeded */
+    MICA_E_UNSUPPORTED_EXTENSION = 25,   /* the peer answered an extension never offered */
+    MICA_E_MISSING_EXTENSION = 26,       /* a required extension is missing */
+    MICA_E_BAD_CERTIFICATE = 27,         /* a certificate is malformed or unusable */
+    MICA_E_CERT_UNTRUSTED = 28,          /* the chain does not lead to a trusted root */
+    MICA_E_CERT_EXPIRED = 29,            /* a certificate is expired or not yet valid */
+    MICA_E_CERT_HOSTNAME = 30,           /* the certificate does not cover the server name */
+    MICA_E_NO_APPLICATION_PROTOCOL = 31, /* no ALPN protocol in common */
+    MICA_E_PEER_ALERT = 32,              /* the peer ended the connection with a fatal alert */
+    MICA_E_CERTIFICATE_REQUIRED = 33,    /* a certificate was required and not sent */
+    MICA_E__COUNT                        /* number of codes; not a code */
 } mica_err;
 
 /* TLS alert descriptions, RFC 8446 section 6 (values are the wire values). */

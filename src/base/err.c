@@ -69,6 +69,26 @@ static const struct err_row err_table[MICA_E__COUNT] = {
                                   "the two sides share no acceptable set of parameters"},
     [MICA_E_CLOSED] = {"closed", MICA_ALERT_NONE, "the connection is closed"},
     [MICA_E_LIMIT] = {"limit", MICA_ALERT_INTERNAL_ERROR, "a configured limit was exceeded"},
+    [MICA_E_UNSUPPORTED_EXTENSION] = {"unsupported_extension", MICA_ALERT_UNSUPPORTED_EXTENSION,
+                                      "the peer sent an extension in answer to one that was "
+                                      "never offered"},
+    [MICA_E_MISSING_EXTENSION] = {"missing_extension", MICA_ALERT_MISSING_EXTENSION,
+                                  "the peer left out an extension TLS 1.3 requires"},
+    [MICA_E_BAD_CERTIFICATE] = {"bad_certificate", MICA_ALERT_BAD_CERTIFICATE,
+                                "a certificate is malformed or cannot be used"},
+    [MICA_E_CERT_UNTRUSTED] = {"cert_untrusted", MICA_ALERT_UNKNOWN_CA,
+                               "the certificate chain does not lead to a trusted root"},
+    [MICA_E_CERT_EXPIRED] = {"cert_expired", MICA_ALERT_CERTIFICATE_EXPIRED,
+                             "a certificate is expired or not yet valid"},
+    [MICA_E_CERT_HOSTNAME] = {"cert_hostname", MICA_ALERT_BAD_CERTIFICATE,
+                              "the certificate does not cover the server name"},
+    [MICA_E_NO_APPLICATION_PROTOCOL] = {"no_application_protocol",
+                                        MICA_ALERT_NO_APPLICATION_PROTOCOL,
+                                        "the two sides share no application protocol (ALPN)"},
+    [MICA_E_PEER_ALERT] = {"peer_alert", MICA_ALERT_NONE,
+                           "the peer ended the connection with a fatal alert"},
+    [MICA_E_CERTIFICATE_REQUIRED] = {"certificate_required", MICA_ALERT_CERTIFICATE_REQUIRED,
+                                     "a certificate was required and the peer sent none"},
 };
 
 static const struct err_row *row(mica_err err)
