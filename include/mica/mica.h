@@ -151,6 +151,174 @@ MICA_API uint16_t mica_cipher_suite_at(size_t i, const char **name);
 MICA_API uint16_t mica_group_at(size_t i, const char **name);
 MICA_API uint16_t mica_sig_scheme_at(size_t i, const char **name);
 
+/* ==== configuration ================================================================== */
+
+/*
+ * A mica_config holds everything both sides of many connections share: algorithms,
+ * certificates, trust, ALPN, limits, callbacks. Build it once, then use it read-only from
+ * any number of connections (and threads). Secure by default: every peer certificate is
+ * verified against the system trust store unless told otherwise.
+ *
+ *     mica_config *cfg = mica_config_new();
+ *     if (cfg == NULL) ...;
+ *     err = mica_config_set_alpn(cfg, "h2,http/1.1");
+ */
+typedef struct mica_config mica_config;
+
+/* mica_config_new: defaults -- all five suites, groups x25519, secp256r1, secp384r1,
+ * secp521r1, x448 (key shares for the first one), all signature schemes, GREASE and
+ * middlebox compatibility on, system trust store. NULL when out of memory. */
+MICA_API mica_config *mica_config_new(void);
+MICA_API void mica_config_free(mica_config *cfg);
+
+/*
+ * Algorithm lists: names separated by ':' or ',' in preference order (IANA/RFC names,
+ * see mica list). MICA_E_ARGUMENT for an unknown or unavailable name or an empty list.
+ *     mica_config_set_cipher_suites(cfg, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256");
+ * For a client, the first group also decides the key share sent in the ClientHello.
+ */
+MICA_API mica_err mica_config_set_cipher_suites(mica_config *cfg, const char *list);
+MICA_API mica_err mica_config_set_groups(mica_config *cfg, const char *list);
+MICA_API mica_err mica_config_set_sig_schemes(mica_config *cfg, const char *list);
+
+/* mica_config_set_alpn: protocols offered (client) or accepted in order (server), e.g.
+ * "h2,http/1.1". Each 1..255 bytes. */
+MICA_API mica_err mica_config_set_alpn(mica_config *cfg, const char *list);
+
+/* mica_config_set_server_preference: a server picks the suite by its own order (true,
+ * the default) or by the client's (false). */
+MICA_API void mica_config_set_server_preference(mica_config *cfg, int on);
+
+/* Certificate chains with their private keys (a server may hold several; one is chosen
+ * per connection by SNI and by the client's signature_algorithms). PEM: the leaf first,
+ * then intermediates. Keys: ECDSA P-256/P-384/P-521, RSA >= 2048 (signing with PSS),
+ * Ed25519, Ed448. MICA_E_DECODE for unreadable PEM, MICA_E_KEY_MISMATCH when the key does
+ * not belong to the leaf. */
+MICA_API mica_err mica_config_add_cert_chain_pem(mica_config *cfg, const char *chain_pem,
+                                                 size_t chain_len, const char *key_pem,
+                                                 size_t key_len);
+MICA_API mica_err mica_config_add_cert_chain_file(mica_config *cfg, const char *chain_file,
+                                                  const char *key_file);
+
+/* Trust: a CA file, a CA directory (hashed, as c_rehash makes), or PEM in memory; any of
+ * these replaces the system store. */
+MICA_API mica_err mica_config_set_ca_file(mica_config *cfg, const char *file);
+MICA_API mica_err mica_config_set_ca_dir(mica_config *cfg, const char *dir);
+MICA_API mica_err mica_config_set_ca_pem(mica_config *cfg, const char *pem, size_t len);
+
+/* mica_config_insecure_no_verify: accept any peer certificate (the handshake still checks
+ * the CertificateVerify signature). For tests and diagnostics only; the CLI warns. */
+MICA_API void mica_config_insecure_no_verify(mica_config *cfg);
+
+/* Toggles: GREASE (RFC 8701) values in the client's hello; middlebox compatibility mode
+ * (RFC 8446 D.4). Both on by default. */
+MICA_API void mica_config_set_grease(mica_config *cfg, int on);
+MICA_API void mica_config_set_middlebox_compat(mica_config *cfg, int on);
+
+/* Limits: the largest handshake message accepted (default 64 KiB, at least 1 KiB); the
+ * record_size_limit announced (RFC 8449, 64..16385, default 16385 = not sent). */
+MICA_API mica_err mica_config_set_max_handshake_size(mica_config *cfg, size_t bytes);
+MICA_API mica_err mica_config_set_record_size_limit(mica_config *cfg, size_t bytes);
+
+/* mica_config_set_clock: time for the engine, in ms since the Unix epoch (tests move
+ * it); NULL restores the system clock. */
+MICA_API void mica_config_set_clock(mica_config *cfg, uint64_t (*now)(void *ctx), void *ctx);
+
+/* mica_config_set_keylog: receives NSS key log lines ("CLIENT_HANDSHAKE_TRAFFIC_SECRET
+ * <client_random> <secret>", no newline) so Wireshark can decrypt. The only way secrets
+ * leave mica. */
+MICA_API void mica_config_set_keylog(mica_config *cfg, void (*cb)(void *ctx, const char *line),
+                                     void *ctx);
+
+/* mica_config_set_ticket_cb: a client receives each NewSessionTicket message (the whole
+ * handshake message) here; the resumption support stores them. */
+MICA_API void mica_config_set_ticket_cb(mica_config *cfg,
+                                        void (*cb)(void *ctx, const uint8_t *msg, size_t len),
+                                        void *ctx);
+
+/* ==== connections: the sans-I/O engine ================================================ */
+
+/*
+ * A mica_conn is one TLS connection as a state machine with byte buffers on both sides.
+ * It never touches a socket: the application moves bytes.
+ *
+ *     for (;;) {
+ *         while (mica_conn_pending(c, &out, &out_len) == MICA_OK && out_len > 0) {
+ *             n = send(fd, out, out_len, 0);      // error handling elided
+ *             mica_conn_sent(c, n);
+ *         }
+ *         if (mica_conn_is_connected(c)) break;
+ *         n = recv(fd, buf, sizeof buf, 0);
+ *         err = mica_conn_feed(c, buf, n, &used);   // consumes all it can
+ *         if (mica_err_is_fatal(err)) { report(mica_conn_error_sentence(c)); break; }
+ *     }
+ *
+ * After a fatal error the connection queues its alert once (collect it with
+ * mica_conn_pending) and every later call returns the same error.
+ */
+typedef struct mica_conn mica_conn;
+
+/* mica_conn_new_client: a client for server_name (used for SNI and certificate name
+ * checks; NULL sends no SNI and requires mica_config_insecure_no_verify; an IP address
+ * is checked against IP SANs and sent without SNI). The ClientHello is ready in
+ * mica_conn_pending at once. cfg must outlive the connection. */
+MICA_API mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name,
+                                       mica_conn **out);
+MICA_API mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out);
+MICA_API void mica_conn_free(mica_conn *c);
+
+/* mica_conn_feed: give the engine bytes received from the peer. *used gets how many it
+ * took (all of them unless it stopped at a fatal error). MICA_OK, or the fatal error. */
+MICA_API mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *used);
+
+/* mica_conn_pending: bytes to send to the peer, valid until the next call on c; *len is 0
+ * when there is nothing. mica_conn_sent: n of them were sent. */
+MICA_API mica_err mica_conn_pending(mica_conn *c, const uint8_t **out, size_t *len);
+MICA_API void mica_conn_sent(mica_conn *c, size_t n);
+
+/* mica_conn_write: queue application data (after the handshake); *written gets how much
+ * was taken (all of it unless the output buffer limit is reached: then send and retry).
+ * mica_conn_read: received application data; MICA_WANT_READ when none is buffered;
+ * MICA_OK with *n == 0 after the peer's close_notify (end of stream). */
+MICA_API mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *written);
+MICA_API mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n);
+
+/* mica_conn_close: send close_notify (our half; RFC 8446 6.1 half-close: we may still
+ * read until the peer's close_notify). */
+MICA_API mica_err mica_conn_close(mica_conn *c);
+
+/* mica_conn_key_update: send a KeyUpdate; request_peer asks the peer to update too. */
+MICA_API mica_err mica_conn_key_update(mica_conn *c, int request_peer);
+
+/* State. */
+MICA_API int mica_conn_is_connected(const mica_conn *c); /* handshake done, not failed */
+MICA_API int mica_conn_peer_closed(const mica_conn *c);  /* close_notify received */
+MICA_API int mica_err_is_fatal(mica_err err);            /* an error, not OK or WANT_* */
+
+/* The error of a failed connection: its code, the alert sent or received, and one
+ * sentence naming the cause (static or owned by c until mica_conn_free). */
+MICA_API mica_err mica_conn_error(const mica_conn *c);
+MICA_API mica_alert mica_conn_error_alert(const mica_conn *c);
+MICA_API const char *mica_conn_error_sentence(const mica_conn *c);
+
+/* What was negotiated (NULL / 0 before it is known). Names are static strings. */
+MICA_API const char *mica_conn_version(const mica_conn *c);      /* "TLSv1.3" */
+MICA_API const char *mica_conn_cipher_suite(const mica_conn *c); /* IANA name */
+MICA_API const char *mica_conn_group(const mica_conn *c);
+MICA_API const char *mica_conn_sig_scheme(const mica_conn *c);   /* the peer's CertificateVerify */
+MICA_API const char *mica_conn_alpn(const mica_conn *c);         /* owned by c */
+MICA_API const char *mica_conn_server_name(const mica_conn *c);  /* SNI (server: received) */
+MICA_API int mica_conn_hrr(const mica_conn *c);                  /* a HelloRetryRequest happened */
+MICA_API int mica_conn_verified(const mica_conn *c);             /* peer chain verified */
+MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or NULL */
+
+/* mica_conn_peer_cert: the i-th certificate the peer sent (0 = leaf), DER, owned by c. */
+MICA_API const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len);
+
+/* mica_conn_export: RFC 8446 7.5 exporter (after the handshake). */
+MICA_API mica_err mica_conn_export(const mica_conn *c, const char *label, const uint8_t *context,
+                                   size_t context_len, uint8_t *out, size_t out_len);
+
 #ifdef __cplusplus
 }
 #endif

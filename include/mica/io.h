@@ -1,0 +1,63 @@
+/*
+ * mica over file descriptors: the blocking and non-blocking socket API, in the size of
+ * LibreSSL's libtls. Built only on the public engine API of mica.h.
+ *
+ * Blocking client:
+ *
+ *     mica_io *io;
+ *     if (mica_io_connect(cfg, "example.com", "443", &io) != MICA_OK) ...;
+ *     mica_io_handshake(io);
+ *     mica_io_write(io, req, req_len, &n);
+ *     mica_io_read(io, buf, sizeof buf, &n);        // n == 0: the peer closed
+ *     mica_io_close(io);
+ *     mica_io_free(io);
+ *
+ * Non-blocking: after mica_io_set_nonblocking(io, 1), handshake/read/write/close may
+ * return MICA_WANT_READ or MICA_WANT_WRITE: poll mica_io_fd(io) for that and call again.
+ * Errors: the engine's (see mica_io_error_sentence), or MICA_E_CLOSED when the socket
+ * ends without close_notify (a truncation attack or a crash: never reported as EOF).
+ */
+#ifndef MICA_IO_H
+#define MICA_IO_H
+
+#include <mica/mica.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mica_io mica_io;
+
+/* mica_io_connect: resolve host (getaddrinfo; IPv4 and IPv6, each address in turn) and
+ * connect a blocking TCP socket; host is also the server name. */
+MICA_API mica_err mica_io_connect(const mica_config *cfg, const char *host, const char *port,
+                                  mica_io **out);
+/* mica_io_connect_name: the same with a different server name for SNI and verification
+ * (NULL: none). */
+MICA_API mica_err mica_io_connect_name(const mica_config *cfg, const char *host, const char *port,
+                                       const char *server_name, mica_io **out);
+/* mica_io_accept: accept one connection from a listening socket and make a server. */
+MICA_API mica_err mica_io_accept(const mica_config *cfg, int listen_fd, mica_io **out);
+/* mica_io_listen: a listening socket on host:port (NULL host: 127.0.0.1), SO_REUSEADDR;
+ * *fd gets it. */
+MICA_API mica_err mica_io_listen(const char *host, const char *port, int *fd);
+/* mica_io_wrap: an existing connected socket; server chooses the role. The fd is owned
+ * by the mica_io from now on and closed by mica_io_free. */
+MICA_API mica_err mica_io_wrap(const mica_config *cfg, int fd, int server, const char *server_name,
+                               mica_io **out);
+
+MICA_API mica_err mica_io_set_nonblocking(mica_io *io, int on);
+MICA_API mica_err mica_io_handshake(mica_io *io);
+MICA_API mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n);
+MICA_API mica_err mica_io_write(mica_io *io, const void *buf, size_t len, size_t *n);
+MICA_API mica_err mica_io_close(mica_io *io); /* close_notify, then shut down writing */
+MICA_API void mica_io_free(mica_io *io);      /* closes the fd */
+MICA_API int mica_io_fd(const mica_io *io);
+MICA_API mica_conn *mica_io_conn(mica_io *io);
+MICA_API const char *mica_io_error_sentence(const mica_io *io);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MICA_IO_H */
