@@ -192,7 +192,11 @@ static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *pee
     out->len = n;
     /* RFC 8446 7.4.2: "[X25519/X448] MUST check whether the computed Diffie-Hellman
      * shared secret is the all-zero value and abort if so" */
-    if (n != g->secret_len || (g->kind == MICA_KX_XDH && mica_ct_is_zero(out->b, n))) {
+    if (n != g->secret_len) {
+        mica_kx_shared_wipe(out);
+        return MICA_E_CRYPTO;
+    }
+    if (g->kind == MICA_KX_XDH && mica_ct_is_zero(out->b, n)) {
         mica_kx_shared_wipe(out);
         return MICA_E_ZERO_SHARED;
     }

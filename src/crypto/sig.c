@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
@@ -130,6 +131,27 @@ static bool curve_is(const EVP_PKEY *pk, const char *curve)
     return false;
 }
 
+/* An RSASSA-PSS key may be restricted to one hash (RFC 4055 3.1); it then fits only
+ * the scheme with that hash. */
+static bool pss_restriction_allows(const EVP_PKEY *pk, const struct mica_hash_desc *h)
+{
+    char name[64];
+    size_t n = 0;
+    EVP_MD *md;
+    bool same;
+
+    if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_RSA_DIGEST, name, sizeof(name), &n) !=
+        1) {
+        ERR_clear_error();
+        return true; /* unrestricted */
+    }
+    md = EVP_MD_fetch(NULL, name, NULL);
+    same = md != NULL && EVP_MD_is_a(md, h->name);
+    EVP_MD_free(md);
+    ERR_clear_error();
+    return same;
+}
+
 bool mica_sig_fits(const struct mica_sig_scheme *s, const mica_pkey *k)
 {
     if (s->key_type != k->type) {
@@ -137,6 +159,16 @@ bool mica_sig_fits(const struct mica_sig_scheme *s, const mica_pkey *k)
     }
     if (s->key_type == MICA_KEY_EC && s->curve != NULL) {
         return curve_is(k->pk, s->curve);
+    }
+    if (s->pss) {
+        /* RFC 8017 9.1.1: emLen >= hLen + sLen + 2 with sLen = hLen */
+        size_t em_len = (mica_pkey_bits(k) - 1 + 7) / 8;
+        if (em_len < 2u * s->hash->len + 2u) {
+            return false;
+        }
+        if (s->key_type == MICA_KEY_RSA_PSS && !pss_restriction_allows(k->pk, s->hash)) {
+            return false;
+        }
     }
     return true;
 }
@@ -181,7 +213,11 @@ mica_err mica_sig_sign(const struct mica_sig_scheme *s, const mica_pkey *k, cons
 
     ENSURE(mica_sig_fits(s, k), MICA_E_KEY_MISMATCH);
     TRY(start(s, k, true, &md));
-    ok = EVP_DigestSign(md, NULL, &n, msg, msg_len) == 1 && n <= sig_cap;
+    ok = EVP_DigestSign(md, NULL, &n, msg, msg_len) == 1;
+    if (ok && n > sig_cap) {
+        EVP_MD_CTX_free(md);
+        return MICA_E_ARGUMENT;
+    }
     if (ok) {
         n = sig_cap;
         ok = EVP_DigestSign(md, sig, &n, msg, msg_len) == 1;
