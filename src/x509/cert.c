@@ -1,29 +1,335 @@
 /*
- * Certificates: for now, the public key of a DER certificate. Chain building and the
- * validation policy grow here (the certificates issue).
+ * Certificates: loading chains and keys, names, and verification with libcrypto's
+ * X509_STORE / X509_verify_cert. See x509.h.
  */
 #include "x509/x509.h"
 
 #include <limits.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+#include <stdio.h>
+#include <string.h>
 
+#include "base/limits.h"
 #include "crypto/gate.h"
 
-mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out)
+struct mica_x509_store {
+    X509_STORE *store;
+};
+
+static X509 *parse_der(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
     X509 *x;
+
+    if (len > LONG_MAX) {
+        return NULL;
+    }
+    x = d2i_X509(NULL, &p, (long)len);
+    if (x != NULL && p != der + len) { /* trailing bytes */
+        X509_free(x);
+        x = NULL;
+    }
+    return x;
+}
+
+mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out)
+{
+    X509 *x = parse_der(der, len);
     EVP_PKEY *pk;
 
-    ENSURE(len <= LONG_MAX, MICA_E_ARGUMENT);
-    x = d2i_X509(NULL, &p, (long)len);
     ENSURE(x != NULL, mica_cr_fail(MICA_E_DECODE));
-    if (p != der + len) {
-        X509_free(x);
-        return MICA_E_DECODE;
-    }
-    pk = X509_get_pubkey(x) /* a new reference */;
+    pk = X509_get_pubkey(x); /* a new reference */
     X509_free(x);
     ENSURE(pk != NULL, mica_cr_fail(MICA_E_DECODE));
     return mica_pkey_wrap(pk, out);
+}
+
+void mica_x509_chain_free(struct mica_chain *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < c->n; i++) {
+        mica_mem_free(c->der[i]);
+    }
+    mica_mem_free(c->der);
+    mica_mem_free(c->len);
+    mica_pkey_free(c->key);
+    mica_mem_free(c);
+}
+
+static mica_err chain_push(struct mica_chain *c, X509 *x)
+{
+    int n = i2d_X509(x, NULL);
+    uint8_t *der, *p;
+
+    ENSURE(n > 0, mica_cr_fail(MICA_E_DECODE));
+    ENSURE(c->n < MICA_MAX_CHAIN_LEN, MICA_E_LIMIT);
+    der = mica_mem_alloc((size_t)n);
+    ENSURE(der != NULL, MICA_E_NOMEM);
+    p = der;
+    if (i2d_X509(x, &p) != n) {
+        mica_mem_free(der);
+        return mica_cr_fail(MICA_E_CRYPTO);
+    }
+    c->der[c->n] = der;
+    c->len[c->n] = (size_t)n;
+    c->n++;
+    return MICA_OK;
+}
+
+static mica_err load_certs(struct mica_chain *c, const char *pem, size_t len, X509 **leaf)
+{
+    BIO *bio;
+    X509 *x;
+    mica_err err = MICA_OK;
+
+    ENSURE(len <= INT_MAX, MICA_E_ARGUMENT);
+    bio = BIO_new_mem_buf(pem, (int)len);
+    ENSURE(bio != NULL, MICA_E_NOMEM);
+    while (err == MICA_OK && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        err = chain_push(c, x);
+        if (*leaf == NULL) {
+            *leaf = x;
+        } else {
+            X509_free(x);
+        }
+    }
+    ERR_clear_error(); /* the end of the PEM stream is reported as an error */
+    BIO_free(bio);
+    TRY(err);
+    ENSURE(c->n > 0, MICA_E_DECODE);
+    return MICA_OK;
+}
+
+static bool key_usable(const mica_pkey *k)
+{
+    for (size_t i = 0; i < mica_sig_schemes_n; i++) {
+        if (mica_sig_schemes[i].handshake_ok && mica_sig_fits(&mica_sig_schemes[i], k)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len, const char *key_pem,
+                                  size_t key_len, struct mica_chain **out)
+{
+    struct mica_chain *c = mica_mem_alloc(sizeof(*c));
+    X509 *leaf = NULL;
+    mica_err err;
+
+    ENSURE(c != NULL, MICA_E_NOMEM);
+    c->der = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->der));
+    c->len = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->len));
+    err = (c->der == NULL || c->len == NULL) ? MICA_E_NOMEM : MICA_OK;
+    if (err == MICA_OK) {
+        err = load_certs(c, chain_pem, chain_len, &leaf);
+    }
+    if (err == MICA_OK) {
+        err = mica_pkey_from_pem((const uint8_t *)key_pem, key_len, &c->key);
+    }
+    if (err == MICA_OK && X509_check_private_key(leaf, mica_pkey_evp(c->key)) != 1) {
+        err = mica_cr_fail(MICA_E_KEY_MISMATCH);
+    }
+    if (err == MICA_OK && !key_usable(c->key)) {
+        err = MICA_E_UNSUPPORTED;
+    }
+    X509_free(leaf);
+    if (err != MICA_OK) {
+        mica_x509_chain_free(c);
+        return err;
+    }
+    *out = c;
+    return MICA_OK;
+}
+
+static bool is_ip(const char *name)
+{
+    unsigned char *ip = NULL;
+    ASN1_OCTET_STRING *os = a2i_IPADDRESS(name);
+
+    (void)ip;
+    if (os == NULL) {
+        ERR_clear_error();
+        return false;
+    }
+    ASN1_OCTET_STRING_free(os);
+    return true;
+}
+
+bool mica_x509_chain_covers(const struct mica_chain *c, const char *name)
+{
+    X509 *x = parse_der(c->der[0], c->len[0]);
+    int ok;
+
+    if (x == NULL) {
+        return false;
+    }
+    if (is_ip(name)) {
+        ok = X509_check_ip_asc(x, name, 0);
+    } else {
+        ok = X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+    }
+    X509_free(x);
+    return ok == 1;
+}
+
+mica_err mica_x509_store_new(mica_x509_store **out)
+{
+    mica_x509_store *s = mica_mem_alloc(sizeof(*s));
+
+    ENSURE(s != NULL, MICA_E_NOMEM);
+    s->store = X509_STORE_new();
+    if (s->store == NULL) {
+        mica_mem_free(s);
+        return MICA_E_NOMEM;
+    }
+    *out = s;
+    return MICA_OK;
+}
+
+void mica_x509_store_free(mica_x509_store *s)
+{
+    if (s == NULL) {
+        return;
+    }
+    X509_STORE_free(s->store);
+    mica_mem_free(s);
+}
+
+mica_err mica_x509_store_add_default(mica_x509_store *s)
+{
+    /* Debian's bundle, the way libcrypto finds it, honouring SSL_CERT_FILE/SSL_CERT_DIR */
+    ENSURE(X509_STORE_set_default_paths(s->store) == 1, mica_cr_fail(MICA_E_CRYPTO));
+    return MICA_OK;
+}
+
+mica_err mica_x509_store_add_file(mica_x509_store *s, const char *file)
+{
+    ENSURE(X509_STORE_load_file(s->store, file) == 1, mica_cr_fail(MICA_E_ARGUMENT));
+    return MICA_OK;
+}
+
+mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir)
+{
+    ENSURE(X509_STORE_load_path(s->store, dir) == 1, mica_cr_fail(MICA_E_ARGUMENT));
+    return MICA_OK;
+}
+
+mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len)
+{
+    BIO *bio;
+    X509 *x;
+    int added = 0;
+
+    ENSURE(len <= INT_MAX, MICA_E_ARGUMENT);
+    bio = BIO_new_mem_buf(pem, (int)len);
+    ENSURE(bio != NULL, MICA_E_NOMEM);
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        added += X509_STORE_add_cert(s->store, x) == 1;
+        X509_free(x);
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    ENSURE(added > 0, MICA_E_DECODE);
+    return MICA_OK;
+}
+
+static void subject_of(X509 *x, char *buf, size_t cap)
+{
+    if (x == NULL || X509_NAME_oneline(X509_get_subject_name(x), buf, (int)cap) == NULL) {
+        snprintf(buf, cap, "(unknown)");
+    }
+}
+
+static mica_err explain(X509_STORE_CTX *ctx, const char *name, char *why, size_t cap)
+{
+    int e = X509_STORE_CTX_get_error(ctx);
+    int depth = X509_STORE_CTX_get_error_depth(ctx);
+    char subject[256];
+
+    subject_of(X509_STORE_CTX_get_current_cert(ctx), subject, sizeof(subject));
+    snprintf(why, cap, "certificate at depth %d (%s): %s", depth, subject,
+             X509_verify_cert_error_string(e));
+    switch (e) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+        snprintf(why, cap, "certificate %s does not cover %s", subject, name);
+        return MICA_E_CERT_HOSTNAME;
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+    case X509_V_ERR_CERT_NOT_YET_VALID: return MICA_E_CERT_EXPIRED;
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_CERT_UNTRUSTED: return MICA_E_CERT_UNTRUSTED;
+    default: return MICA_E_BAD_CERTIFICATE;
+    }
+}
+
+mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, const size_t *len,
+                          size_t n, bool server, const char *name, uint64_t now_ms, char *why,
+                          size_t why_cap)
+{
+    STACK_OF(X509) *rest = sk_X509_new_null();
+    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+    X509_VERIFY_PARAM *param;
+    X509 *leaf = NULL;
+    mica_err err = MICA_OK;
+
+    snprintf(why, why_cap, "no certificate");
+    if (rest == NULL || ctx == NULL || n == 0) {
+        err = n == 0 ? MICA_E_BAD_CERTIFICATE : MICA_E_NOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        X509 *x = parse_der(der[i], len[i]);
+        if (x == NULL) {
+            snprintf(why, why_cap, "certificate at depth %zu does not parse as X.509", i);
+            err = MICA_E_BAD_CERTIFICATE;
+            goto out;
+        }
+        if (i == 0) {
+            leaf = x;
+        } else if (sk_X509_push(rest, x) <= 0) {
+            X509_free(x);
+            err = MICA_E_NOMEM;
+            goto out;
+        }
+    }
+    if (X509_STORE_CTX_init(ctx, s->store, leaf, rest) != 1) {
+        err = MICA_E_NOMEM;
+        goto out;
+    }
+    param = X509_STORE_CTX_get0_param(ctx);
+    X509_VERIFY_PARAM_set_time(param, (time_t)(now_ms / 1000u));
+    X509_VERIFY_PARAM_set_purpose(param,
+                                  server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT);
+    X509_VERIFY_PARAM_set_depth(param, (int)MICA_MAX_CHAIN_LEN);
+    if (name != NULL) {
+        int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name)
+                             : X509_VERIFY_PARAM_set1_host(param, name, 0);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        if (ok != 1) {
+            err = MICA_E_ARGUMENT;
+            goto out;
+        }
+    }
+    if (X509_verify_cert(ctx) != 1) {
+        err = explain(ctx, name, why, why_cap);
+        goto out;
+    }
+    snprintf(why, why_cap, "ok");
+out:
+    X509_STORE_CTX_free(ctx);
+    X509_free(leaf);
+    sk_X509_pop_free(rest, X509_free);
+    ERR_clear_error();
+    return err;
 }

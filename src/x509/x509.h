@@ -1,10 +1,62 @@
+/*
+ * Certificates through libcrypto's X509 (the only other gate to OpenSSL besides
+ * src/crypto): loading chains and keys, choosing a chain by name, and verifying a peer's
+ * chain with X509_verify_cert plus the hostname, with a sentence that says why not.
+ *
+ * The full validation policy (pins, OCSP, explained chain failures, RFC 6125 details)
+ * grows here with the certificates issue; this is libcrypto's standard verification.
+ */
 #ifndef MICA_X509_X509_H
 #define MICA_X509_X509_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
 #include "crypto/crypto.h"
 
 /* mica_x509_pubkey: the subject public key of one DER certificate (whole input must be
  * the certificate). MICA_E_DECODE if it does not parse. */
 MICA_MUST mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out);
+
+/* A certificate chain (leaf first) as DER, with the leaf's private key. */
+struct mica_chain {
+    uint8_t **der;
+    size_t *len;
+    size_t n;
+    mica_pkey *key; /* the private key */
+};
+
+/* mica_x509_chain_from_pem: parse a PEM chain and a PEM private key; MICA_E_DECODE if
+ * either does not parse or the chain is empty, MICA_E_KEY_MISMATCH if the key is not
+ * the leaf's, MICA_E_UNSUPPORTED for a key mica cannot sign TLS 1.3 with. */
+MICA_MUST mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len,
+                                            const char *key_pem, size_t key_len,
+                                            struct mica_chain **out);
+void mica_x509_chain_free(struct mica_chain *c);
+
+/* mica_x509_chain_covers: whether the chain's leaf covers name (DNS or IP SAN). */
+bool mica_x509_chain_covers(const struct mica_chain *c, const char *name);
+
+/* Trust anchors. */
+typedef struct mica_x509_store mica_x509_store;
+MICA_MUST mica_err mica_x509_store_new(mica_x509_store **out); /* empty */
+MICA_MUST mica_err mica_x509_store_add_default(mica_x509_store *s);
+MICA_MUST mica_err mica_x509_store_add_file(mica_x509_store *s, const char *file);
+MICA_MUST mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir);
+MICA_MUST mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len);
+void mica_x509_store_free(mica_x509_store *s);
+
+/*
+ * mica_x509_verify: verify a peer chain (DER, leaf first, any order after) for a server
+ * (purpose serverAuth, name checked when non-NULL: DNS names from SANs, IP addresses
+ * against IP SANs) or a client (purpose clientAuth), at time now_ms. On failure returns
+ * MICA_E_CERT_UNTRUSTED / MICA_E_CERT_EXPIRED / MICA_E_CERT_HOSTNAME / MICA_E_BAD_CERTIFICATE
+ * and writes a sentence naming the certificate and the check into why[0..why_cap).
+ */
+MICA_MUST mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der,
+                                    const size_t *len, size_t n, bool server, const char *name,
+                                    uint64_t now_ms, char *why, size_t why_cap);
 
 #endif
