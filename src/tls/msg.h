@@ -11,7 +11,10 @@
  *
  * Errors: MICA_E_DECODE for anything that does not parse (decode_error);
  * MICA_E_ILLEGAL_PARAMETER for a known extension where RFC 8446 4.2 does not allow it,
- * or for a duplicate extension (illegal_parameter). "Sent but never offered"
+ * or for a duplicate extension (illegal_parameter), and for the few values a decoder can
+ * reject on its own (record_size_limit below 64, RFC 8449 4; a KeyUpdate request_update
+ * other than 0 or 1; PSK identities and binders of different counts). A decoder that
+ * fails leaves its output struct in an unspecified state. "Sent but never offered"
  * (unsupported_extension) needs the offer and is checked by the client with
  * mica_ext_check_offered().
  *
@@ -114,7 +117,8 @@ MICA_MUST mica_err mica_ext_check(uint16_t type, unsigned where, uint64_t *seen)
 MICA_MUST mica_err mica_ext_check_offered(uint64_t offered, uint64_t sent, unsigned where,
                                           uint16_t *which);
 
-/* The index of a known extension type in the masks (for present/offered bits). */
+/* The index of a known extension type in the masks (for present/offered bits); 0 for a
+ * type mica does not know. */
 uint64_t mica_ext_bit(uint16_t type);
 
 /* ---- decoded messages ---------------------------------------------------------------- */
@@ -140,11 +144,33 @@ struct mica_psk_offer {
     mica_rd identities; /* PskIdentity identities<7..2^16-1>, validated */
     mica_rd binders;    /* PskBinderEntry binders<33..2^16-1>, validated */
     size_t identities_n;
-    size_t binders_n;
+    size_t binders_n;      /* == identities_n, else MICA_E_ILLEGAL_PARAMETER */
     size_t binders_offset; /* offset in the ClientHello message (header included) where the
                               binders list (with its length prefix) starts: the transcript
                               for binders is msg[0..binders_offset) (4.2.11.2) */
 };
+
+/*
+ * Iterators over the lists that decoded messages keep as readers. Each reads one element
+ * from the front of *list (a copy of the struct's reader) and fails with MICA_E_DECODE
+ * if it does not parse; the decoders have already walked every list with these same
+ * functions, so on a decoded struct they only fail if *list was not copied from it.
+ *
+ *     mica_rd l = ch.key_shares;
+ *     struct mica_key_share_entry e;
+ *     while (l.n > 0) {
+ *         TRY(mica_ext_next_key_share(&l, &e));
+ *         ...
+ *     }
+ */
+/* KeyShareEntry: group(2) key_exchange<1..2^16-1> (RFC 8446 4.2.8) */
+MICA_MUST mica_err mica_ext_next_key_share(mica_rd *list, struct mica_key_share_entry *e);
+/* PskIdentity: identity<1..2^16-1> obfuscated_ticket_age(4) (RFC 8446 4.2.11) */
+MICA_MUST mica_err mica_ext_next_psk_identity(mica_rd *list, mica_rd *identity, uint32_t *age);
+/* PskBinderEntry<32..255> (RFC 8446 4.2.11) */
+MICA_MUST mica_err mica_ext_next_psk_binder(mica_rd *list, mica_rd *binder);
+/* ProtocolName<1..2^8-1> (RFC 7301 3.1) */
+MICA_MUST mica_err mica_ext_next_protocol_name(mica_rd *list, mica_rd *name);
 
 struct mica_client_hello {
     uint16_t legacy_version;
@@ -155,7 +181,8 @@ struct mica_client_hello {
     bool has_extensions;   /* false: a pre-TLS 1.2 style hello with no extensions */
     uint64_t present;      /* mica_ext_bit() of each known extension present */
     /* decoded extensions (valid when their bit is in present) */
-    mica_rd server_name;   /* the host_name of server_name, 1..255 bytes */
+    mica_rd server_name;   /* the host_name of server_name, 1..255 bytes (longer: DECODE);
+                              empty if the list names only other name types */
     mica_rd groups;        /* supported_groups, u16 list <2..2^16-1> */
     mica_rd sig_algs;      /* signature_algorithms, u16 list <2..2^16-2> */
     mica_rd sig_algs_cert; /* signature_algorithms_cert */
@@ -164,19 +191,25 @@ struct mica_client_hello {
     mica_rd cookie;        /* <1..2^16-1> */
     uint8_t psk_modes;     /* bit 0: psk_ke(0), bit 1: psk_dhe_ke(1) */
     struct mica_psk_offer psk;
-    mica_rd alpn; /* ProtocolName protocol_name_list<2..2^16-1>, validated */
-    uint16_t record_size_limit;
-    bool status_request; /* status_type ocsp(1) */
+    mica_rd alpn;               /* ProtocolName protocol_name_list<2..2^16-1>, validated */
+    uint16_t record_size_limit; /* >= 64, else MICA_E_ILLEGAL_PARAMETER (RFC 8449 4) */
+    bool status_request;        /* status_type ocsp(1); other types are ignored */
     bool early_data;
     bool post_handshake_auth;
     uint16_t last_ext; /* type of the last extension (pre_shared_key must be last) */
 };
-/* body: the message without its 4-byte header; msg/msg_len: the whole message, used
- * only to compute psk.binders_offset. */
+/* msg/msg_len: the whole message, its 4-byte header included (needed for
+ * psk.binders_offset). The header must say client_hello and give msg_len - 4 as the
+ * body length, else MICA_E_DECODE. That pre_shared_key is the last extension (4.2.11)
+ * is not checked here: the server's handler checks last_ext. */
 MICA_MUST mica_err mica_msg_decode_client_hello(const uint8_t *msg, size_t msg_len,
                                                 struct mica_client_hello *ch);
 
-/* ServerHello and HelloRetryRequest share a message (RFC 8446 4.1.3, 4.1.4). */
+/* ServerHello and HelloRetryRequest share a message (RFC 8446 4.1.3, 4.1.4). A hello
+ * without a supported_versions extension (or with no extensions at all) is TLS 1.2 or
+ * older: only the framing of its extensions is checked, present stays 0, and the handler
+ * answers protocol_version (4.2.1: clients check that extension "prior to processing
+ * the rest of the ServerHello"). */
 struct mica_server_hello {
     uint16_t legacy_version;
     const uint8_t *random;   /* 32 bytes */
@@ -196,10 +229,10 @@ MICA_MUST mica_err mica_msg_decode_server_hello(const uint8_t *body, size_t len,
 
 struct mica_encrypted_extensions {
     uint64_t present;
-    bool server_name_ack;  /* empty server_name */
-    mica_rd groups;        /* supported_groups (informational) */
-    mica_rd alpn_selected; /* exactly one ProtocolName */
-    uint16_t record_size_limit;
+    bool server_name_ack;       /* empty server_name */
+    mica_rd groups;             /* supported_groups (informational) */
+    mica_rd alpn_selected;      /* the one ProtocolName's bytes (1..255), no length prefix */
+    uint16_t record_size_limit; /* >= 64, else MICA_E_ILLEGAL_PARAMETER (RFC 8449 4) */
     bool early_data;
 };
 MICA_MUST mica_err mica_msg_decode_encrypted_extensions(const uint8_t *body, size_t len,
@@ -208,9 +241,10 @@ MICA_MUST mica_err mica_msg_decode_encrypted_extensions(const uint8_t *body, siz
 struct mica_certificate_request {
     mica_rd context; /* <0..2^8-1> */
     uint64_t present;
-    mica_rd sig_algs; /* required (4.3.2: "MUST be specified") */
+    mica_rd sig_algs; /* required (4.3.2: "MUST be specified"): else
+                         MICA_E_MISSING_EXTENSION */
     mica_rd sig_algs_cert;
-    bool status_request;
+    bool status_request; /* empty (4.4.2.1) or an ocsp(1) CertificateStatusRequest */
 };
 MICA_MUST mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
                                                        struct mica_certificate_request *cr);
@@ -223,7 +257,8 @@ struct mica_certificate {
 };
 struct mica_cert_entry {
     mica_rd cert_data;     /* ASN.1Cert <1..2^24-1> */
-    mica_rd ocsp_response; /* from a status_request extension, empty if none */
+    mica_rd ocsp_response; /* from a status_request extension (a CertificateStatus of
+                              type ocsp(1), else DECODE): the OCSPResponse, empty if none */
     uint64_t present;
 };
 MICA_MUST mica_err mica_msg_decode_certificate(const uint8_t *body, size_t len,
