@@ -1,0 +1,51 @@
+/*
+ * CertificateRequest (RFC 8446 4.3.2), during the handshake or after it (4.6.2).
+ */
+#include <string.h>
+
+#include "tls/ext/ext.h"
+#include "tls/msg.h"
+
+/* decode_ext: one extension the table allows in a CertificateRequest. */
+static mica_err decode_ext(uint16_t type, mica_rd d, struct mica_certificate_request *cr)
+{
+    switch (type) {
+    case MICA_EXT_SIGNATURE_ALGORITHMS: return mica_ext_signature_algorithms(d, &cr->sig_algs);
+    case MICA_EXT_SIGNATURE_ALGORITHMS_CERT:
+        return mica_ext_signature_algorithms(d, &cr->sig_algs_cert);
+    case MICA_EXT_STATUS_REQUEST: return mica_ext_status_request(d, true, &cr->status_request);
+    default:
+        /* certificate_authorities, oid_filters, signed_certificate_timestamp (known, not
+         * used by mica) and unknown types: RFC 8446 4.3.2: "Clients MUST ignore
+         * unrecognized extensions." */
+        return MICA_OK;
+    }
+}
+
+mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
+                                             struct mica_certificate_request *cr)
+{
+    mica_rd r = mica_rd_init(body, len);
+    mica_rd exts;
+    uint64_t seen = 0;
+
+    memset(cr, 0, sizeof(*cr));
+    /* struct { opaque certificate_request_context<0..2^8-1>;
+     *          Extension extensions<2..2^16-1>; } CertificateRequest; */
+    TRY(mica_rd_vec8(&r, &cr->context, 0, 255));
+    TRY(mica_rd_vec16(&r, &exts, 2, 0xffff));
+    TRY(mica_rd_end(&r));
+    while (exts.n > 0) {
+        uint16_t type;
+        mica_rd d;
+
+        TRY(mica_ext_next(&exts, &type, &d));
+        TRY(mica_ext_check(type, MICA_IN_CR, &seen));
+        TRY(decode_ext(type, d, cr));
+    }
+    cr->present = seen;
+    /* RFC 8446 4.3.2: "The "signature_algorithms" extension MUST be specified"; a
+     * mandatory extension that is absent is missing_extension (RFC 8446 6.2). */
+    ENSURE((seen & mica_ext_bit(MICA_EXT_SIGNATURE_ALGORITHMS)) != 0, MICA_E_MISSING_EXTENSION);
+    return MICA_OK;
+}
