@@ -1,6 +1,6 @@
 /*
  * The one error table: code -> default alert, short name, sentence.
- * docs/ERRORS.md is generated from it (`mica debug errors --markdown`), and
+ * docs/ERRORS.md is generated from it (`mica errors --markdown`), and
  * tests/unit/test_err.c checks that every code has a row.
  */
 #include "base/err.h"
@@ -135,7 +135,8 @@ int mica_err_is_error(mica_err err)
 
 mica_err mica_err_first(mica_err *sticky, mica_err err)
 {
-    if (*sticky == MICA_OK) {
+    /* only failures stick: OK and the WANT_* values are not failures */
+    if (*sticky <= MICA_OK && err > MICA_OK) {
         *sticky = err;
     }
     return *sticky;

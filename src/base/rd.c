@@ -14,8 +14,10 @@ static mica_err take(mica_rd *r, size_t len, const uint8_t **out)
 {
     ENSURE(len <= r->n, MICA_E_DECODE);
     *out = r->p;
-    r->p += len;
-    r->n -= len;
+    if (len > 0) { /* p may be NULL for an empty reader; NULL + 0 is undefined in C */
+        r->p += len;
+        r->n -= len;
+    }
     return MICA_OK;
 }
 

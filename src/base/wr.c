@@ -28,6 +28,9 @@ uint8_t *mica_wr_reserve(mica_wr *w, size_t len)
         w->overflow = true;
         return NULL;
     }
+    if (w->buf == NULL) {
+        return NULL; /* only len == 0 gets here: nothing to point at, nothing overflowed */
+    }
     p = w->buf + w->len;
     w->len += len;
     return p;
