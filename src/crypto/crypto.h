@@ -186,6 +186,9 @@ MICA_MUST mica_err mica_kx_encap(const struct mica_group *g, const uint8_t *peer
                                  uint8_t *share, size_t share_cap, size_t *share_len,
                                  mica_kx_shared *out);
 void mica_kx_free(mica_kx_key *key);
+/* mica_kx_public: the public share of our key into pub[0..*pub_len). */
+MICA_MUST mica_err mica_kx_public(const mica_kx_key *key, uint8_t *pub, size_t pub_cap,
+                                  size_t *pub_len);
 const struct mica_group *mica_kx_group(const mica_kx_key *key);
 
 /* ---- signatures (RFC 8446 4.2.3) -------------------------------------------------- */

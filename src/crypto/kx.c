@@ -203,6 +203,12 @@ static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *pee
     return MICA_OK;
 }
 
+mica_err mica_kx_public(const mica_kx_key *key, uint8_t *pub, size_t pub_cap, size_t *pub_len)
+{
+    ENSURE(pub != NULL, MICA_E_ARGUMENT);
+    return public_share(key, pub, pub_cap, pub_len);
+}
+
 mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *priv, size_t priv_len,
                                   mica_kx_key **key, uint8_t *pub, size_t pub_cap, size_t *pub_len)
 {

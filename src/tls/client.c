@@ -1,0 +1,706 @@
+/*
+ * The client, RFC 8446 Appendix A.1:
+ *
+ *                               START <----+
+ *                Send ClientHello |        | Recv HelloRetryRequest
+ *           [K_send = early data] |        |
+ *                                 v        |
+ *            /                 WAIT_SH ----+
+ *            |                    | Recv ServerHello
+ *            |                    | K_recv = handshake
+ *        Can |                    V
+ *       send |                 WAIT_EE
+ *      early |                    | Recv EncryptedExtensions
+ *       data |           +--------+--------+
+ *            |     Using |                 | Using certificate
+ *            |       PSK |                 v
+ *            |           |            WAIT_CERT_CR
+ *            |           |        Recv |       | Recv CertificateRequest
+ *            |           | Certificate |       v
+ *            |           |             |    WAIT_CERT
+ *            |           |             |       | Recv Certificate
+ *            |           |             v       v
+ *            |           |              WAIT_CV
+ *            |           |                 | Recv CertificateVerify
+ *            |           +> WAIT_FINISHED <+
+ *            |                  | Recv Finished
+ *            \                  | [Send EndOfEarlyData]
+ *                               | K_send = handshake
+ *                               | [Send Certificate [+ CertificateVerify]]
+ *     Can send                  | Send Finished
+ *     app data   -->            | K_send = K_recv = application
+ *     after here                v
+ *                           CONNECTED
+ *
+ * START is left at once (mica_client_start sends the ClientHello), so the table begins
+ * at WAIT_SH. The PSK branch arrives with the resumption issue.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "tls/conn.h"
+
+/* RFC 8446 4.1.3: the last eight bytes of ServerHello.random from a TLS 1.3 server that
+ * negotiated TLS 1.2 or below */
+static const uint8_t downgrade_tls12[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x01};
+static const uint8_t downgrade_tls11[8] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44, 0x00};
+
+static bool is_ip_literal(const char *name)
+{
+    /* RFC 6066 3: "Literal IPv4 and IPv6 addresses are not permitted in HostName" */
+    bool dots_digits = name[0] != '\0';
+
+    for (const char *p = name; *p != '\0'; p++) {
+        if (*p == ':') {
+            return true;
+        }
+        if ((*p < '0' || *p > '9') && *p != '.') {
+            dots_digits = false;
+        }
+    }
+    return dots_digits;
+}
+
+/* RFC 8701: GREASE values are 0x?A?A for cipher suites, groups, extensions, versions and
+ * signature algorithms */
+static uint16_t grease_value(uint8_t r)
+{
+    uint8_t v = (uint8_t)((r & 0xf0u) | 0x0au);
+
+    return (uint16_t)(v << 8 | v);
+}
+
+static void ext_start(mica_conn *c, mica_wr *w, uint16_t type, size_t *mark)
+{
+    c->offered |= mica_ext_bit(type);
+    mica_wr_u16(w, type);
+    mica_wr_open16(w, mark);
+}
+
+/* a u16 list with an optional GREASE value first */
+static void write_u16_list(mica_wr *w, const uint16_t *v, size_t n, uint16_t grease)
+{
+    size_t mark;
+
+    mica_wr_open16(w, &mark);
+    if (grease != 0) {
+        mica_wr_u16(w, grease);
+    }
+    for (size_t i = 0; i < n; i++) {
+        mica_wr_u16(w, v[i]);
+    }
+    mica_wr_close(w, mark);
+}
+
+static mica_err write_key_shares(mica_conn *c, mica_wr *w)
+{
+    size_t ext, list;
+
+    ext_start(c, w, MICA_EXT_KEY_SHARE, &ext);
+    mica_wr_open16(w, &list);
+    if (c->cfg->grease && c->hrr_group == 0) {
+        /* a GREASE share of one zero byte (RFC 8701 3); not after an HRR, which names
+         * the one group the second ClientHello must share */
+        mica_wr_u16(w, c->grease[1]);
+        mica_wr_u16(w, 1);
+        mica_wr_u8(w, 0);
+    }
+    for (size_t i = 0; i < MICA_MAX_KEY_SHARES; i++) {
+        const struct mica_group *g;
+        uint8_t *pub;
+        size_t mark, len = 0;
+        if (c->shares[i] == NULL) {
+            continue;
+        }
+        g = mica_kx_group(c->shares[i]);
+        mica_wr_u16(w, g->id);
+        mica_wr_open16(w, &mark);
+        pub = mica_wr_reserve(w, g->client_share_len);
+        ENSURE(pub != NULL, MICA_E_INTERNAL);
+        TRY(mica_kx_public(c->shares[i], pub, g->client_share_len, &len));
+        mica_wr_close(w, mark);
+    }
+    mica_wr_close(w, list);
+    mica_wr_close(w, ext);
+    return MICA_OK;
+}
+
+static void write_extensions(mica_conn *c, mica_wr *w)
+{
+    const mica_config *cfg = c->cfg;
+    static const uint16_t tls13 = 0x0304;
+    size_t ext, m;
+
+    if (cfg->grease) {
+        mica_wr_u16(w, c->grease[2]); /* an empty GREASE extension first */
+        mica_wr_u16(w, 0);
+    }
+    if (c->server_name[0] != '\0' && !is_ip_literal(c->server_name)) {
+        /* RFC 6066 3: ServerNameList with one host_name(0) */
+        size_t list;
+        ext_start(c, w, MICA_EXT_SERVER_NAME, &ext);
+        mica_wr_open16(w, &list);
+        mica_wr_u8(w, 0);
+        mica_wr_open16(w, &m);
+        mica_wr_bytes(w, (const uint8_t *)c->server_name, strlen(c->server_name));
+        mica_wr_close(w, m);
+        mica_wr_close(w, list);
+        mica_wr_close(w, ext);
+    }
+    ext_start(c, w, MICA_EXT_SUPPORTED_GROUPS, &ext);
+    write_u16_list(w, cfg->groups, cfg->groups_n, cfg->grease ? c->grease[1] : 0);
+    mica_wr_close(w, ext);
+    ext_start(c, w, MICA_EXT_SIGNATURE_ALGORITHMS, &ext);
+    write_u16_list(w, cfg->sigs, cfg->sigs_n, 0);
+    mica_wr_close(w, ext);
+    ext_start(c, w, MICA_EXT_SUPPORTED_VERSIONS, &ext);
+    mica_wr_open8(w, &m);
+    if (cfg->grease) {
+        mica_wr_u16(w, c->grease[3]);
+    }
+    mica_wr_u16(w, tls13);
+    mica_wr_close(w, m);
+    mica_wr_close(w, ext);
+    if (c->cookie_len > 0) {
+        /* RFC 8446 4.2.2: the cookie of the HelloRetryRequest, echoed */
+        ext_start(c, w, MICA_EXT_COOKIE, &ext);
+        mica_wr_open16(w, &m);
+        mica_wr_bytes(w, c->cookie, c->cookie_len);
+        mica_wr_close(w, m);
+        mica_wr_close(w, ext);
+    }
+    if (cfg->alpn_len > 0) {
+        ext_start(c, w, MICA_EXT_ALPN, &ext);
+        mica_wr_open16(w, &m);
+        mica_wr_bytes(w, cfg->alpn, cfg->alpn_len);
+        mica_wr_close(w, m);
+        mica_wr_close(w, ext);
+    }
+    if (cfg->record_size_limit != 0) {
+        ext_start(c, w, MICA_EXT_RECORD_SIZE_LIMIT, &ext);
+        mica_wr_u16(w, (uint16_t)cfg->record_size_limit);
+        mica_wr_close(w, ext);
+    }
+}
+
+/* send_client_hello: the first ClientHello, or the second after an HRR */
+static mica_err send_client_hello(mica_conn *c)
+{
+    const mica_config *cfg = c->cfg;
+    uint8_t buf[4096];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t msg, m, ext, len;
+
+    c->offered = 0;
+    mica_msg_open(&w, MICA_HS_CLIENT_HELLO, &msg);
+    mica_wr_u16(&w, 0x0303); /* RFC 8446 4.1.2: legacy_version = 0x0303 */
+    mica_wr_bytes(&w, c->client_random, 32);
+    mica_wr_open8(&w, &m);
+    mica_wr_bytes(&w, c->session_id, c->session_id_len);
+    mica_wr_close(&w, m);
+    write_u16_list(&w, cfg->suites, cfg->suites_n, cfg->grease ? c->grease[0] : 0);
+    mica_wr_u8(&w, 1); /* legacy_compression_methods: null only */
+    mica_wr_u8(&w, 0);
+    mica_wr_open16(&w, &ext);
+    write_extensions(c, &w);
+    TRY(write_key_shares(c, &w));
+    if (cfg->grease) {
+        mica_wr_u16(&w, (uint16_t)(c->grease[2] ^ 0x1010u)); /* a second, non-empty one */
+        mica_wr_u16(&w, 1);
+        mica_wr_u8(&w, 0);
+    }
+    mica_wr_close(&w, ext);
+    mica_msg_close(&w, msg);
+    TRY(mica_wr_finish(&w, &len));
+    return mica_conn_send_hs(c, buf, len);
+}
+
+mica_err mica_client_start(mica_conn *c)
+{
+    const mica_config *cfg = c->cfg;
+    uint8_t r[4];
+    const struct mica_group *g = mica_group_by_id(cfg->groups[0]);
+
+    ENSURE(cfg->suites_n > 0 && cfg->groups_n > 0 && g != NULL, MICA_E_ARGUMENT);
+    TRY(mica_rand(c->client_random, sizeof(c->client_random)));
+    if (cfg->middlebox_compat) {
+        /* RFC 8446 D.4: "the client MUST send a non-empty session ID" in compatibility mode */
+        c->session_id_len = 32;
+        TRY(mica_rand(c->session_id, c->session_id_len));
+    }
+    TRY(mica_rand(r, sizeof(r)));
+    for (size_t i = 0; i < 4; i++) {
+        c->grease[i] = grease_value(r[i]);
+    }
+    if (c->grease[2] == (uint16_t)(c->grease[2] ^ 0x1010u)) {
+        c->grease[2] = 0x0a0a;
+    }
+    /* one key share: the first group (RFC 8446 4.2.8 allows an empty or partial set) */
+    {
+        uint8_t pub[MICA_MAX_KX_PUBLIC_LEN];
+        size_t len = 0;
+        TRY(mica_kx_keygen(g, &c->shares[0], pub, sizeof(pub), &len));
+    }
+    TRY(send_client_hello(c));
+    c->ccs_ok = true;     /* a dummy CCS may come from now until the server's Finished */
+    c->state = C_WAIT_SH; /* START is left at once; the dispatcher owns every later move */
+    return MICA_OK;
+}
+
+static bool offered_suite(const mica_conn *c, uint16_t id)
+{
+    for (size_t i = 0; i < c->cfg->suites_n; i++) {
+        if (c->cfg->suites[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool offered_group(const mica_conn *c, uint16_t id)
+{
+    for (size_t i = 0; i < c->cfg->groups_n; i++) {
+        if (c->cfg->groups[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static mica_kx_key *share_for(mica_conn *c, uint16_t group)
+{
+    for (size_t i = 0; i < MICA_MAX_KEY_SHARES; i++) {
+        if (c->shares[i] != NULL && mica_kx_group(c->shares[i])->id == group) {
+            return c->shares[i];
+        }
+    }
+    return NULL;
+}
+
+static void free_shares(mica_conn *c)
+{
+    for (size_t i = 0; i < MICA_MAX_KEY_SHARES; i++) {
+        mica_kx_free(c->shares[i]);
+        c->shares[i] = NULL;
+    }
+}
+
+/* checks common to ServerHello and HelloRetryRequest (RFC 8446 4.1.3, 4.1.4) */
+static mica_err check_server_hello(mica_conn *c, const struct mica_server_hello *sh)
+{
+    uint16_t which = 0;
+
+    if ((sh->present & mica_ext_bit(MICA_EXT_SUPPORTED_VERSIONS)) == 0) {
+        /* 4.1.3: a TLS 1.3 server negotiating an older version sets a sentinel; seeing it
+         * "MUST abort the handshake with an illegal_parameter alert" */
+        if (mica_ct_eq(sh->random + 24, downgrade_tls12, 8) ||
+            mica_ct_eq(sh->random + 24, downgrade_tls11, 8)) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the server's random carries the TLS 1.3 downgrade sentinel: "
+                             "something between us forced an older protocol version");
+        }
+        return mica_fail(c, MICA_E_PROTOCOL_VERSION,
+                         "the server chose protocol version 0x%04x; mica speaks TLS 1.3 only",
+                         sh->legacy_version);
+    }
+    /* 4.2.1: "selected_version ... If this value is not one the client offered, the
+     * client MUST abort with illegal_parameter"; 4.1.3: legacy_version must be 0x0303 */
+    if (sh->version != 0x0304 || sh->legacy_version != 0x0303) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server selected version 0x%04x, which was not offered", sh->version);
+    }
+    /* 4.1.3: "A client which receives a legacy_session_id_echo field that does not match
+     * what it sent in the ClientHello MUST abort the handshake with an illegal_parameter" */
+    if (sh->session_id_echo.n != c->session_id_len ||
+        (c->session_id_len > 0 &&
+         !mica_ct_eq(sh->session_id_echo.p, c->session_id, c->session_id_len))) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server's legacy_session_id_echo differs from our session id");
+    }
+    if (!offered_suite(c, sh->cipher_suite) || mica_suite_by_id(sh->cipher_suite) == NULL) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server chose cipher suite 0x%04x, which was not offered",
+                         sh->cipher_suite);
+    }
+    if (sh->compression != 0) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server chose compression method %u; TLS 1.3 has none",
+                         sh->compression);
+    }
+    if (mica_ext_check_offered(c->offered, sh->present, sh->is_hrr ? MICA_IN_HRR : MICA_IN_SH,
+                               &which) != MICA_OK) {
+        return mica_fail(c, MICA_E_UNSUPPORTED_EXTENSION,
+                         "the server sent extension %u, which the ClientHello did not offer",
+                         which);
+    }
+    return MICA_OK;
+}
+
+static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_hello *hrr,
+                                       const uint8_t *msg, size_t len)
+{
+    const struct mica_group *g = mica_group_by_id(hrr->share.group);
+    uint8_t pub[MICA_MAX_KX_PUBLIC_LEN];
+    size_t pub_len = 0;
+
+    /* 4.1.4: "If a client receives a second HelloRetryRequest in the same connection ...,
+     * it MUST abort the handshake with an unexpected_message alert" */
+    if (c->hrr) {
+        return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                         "the server sent a second HelloRetryRequest");
+    }
+    TRY(check_server_hello(c, hrr));
+    /* 4.2.8: the selected group "MUST correspond to a group which was provided in the
+     * supported_groups extension" and not one with a key share already */
+    if ((hrr->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) != 0) {
+        if (g == NULL || !offered_group(c, hrr->share.group) ||
+            share_for(c, hrr->share.group) != NULL) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the HelloRetryRequest asks for group 0x%04x, which was %s",
+                             hrr->share.group,
+                             g != NULL && share_for(c, hrr->share.group) != NULL ? "already shared"
+                                                                                 : "not offered");
+        }
+    } else if (hrr->cookie.n == 0) {
+        /* 4.1.4: an HRR that "would not result in any change in the ClientHello" is
+         * illegal_parameter */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER, "the HelloRetryRequest asks for no change");
+    }
+    c->suite = mica_suite_by_id(hrr->cipher_suite);
+    c->hrr = true;
+    /* 4.4.1: ClientHello1 is replaced by message_hash, then the HRR follows */
+    TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    TRY(mica_transcript_hrr(&c->t));
+    TRY(mica_transcript_add(&c->t, msg, len));
+    if (hrr->cookie.n > 0) {
+        c->cookie = mica_mem_alloc(hrr->cookie.n);
+        ENSURE(c->cookie != NULL, MICA_E_NOMEM);
+        c->cookie_len = hrr->cookie.n;
+        memcpy(c->cookie, hrr->cookie.p, hrr->cookie.n);
+    }
+    if (g != NULL && (hrr->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) != 0) {
+        free_shares(c);
+        c->hrr_group = g->id;
+        TRY(mica_kx_keygen(g, &c->shares[0], pub, sizeof(pub), &pub_len));
+    }
+    TRY(mica_conn_send_ccs(c)); /* D.4: before the second flight */
+    return send_client_hello(c);
+}
+
+static mica_err derive_handshake_keys(mica_conn *c, const mica_kx_shared *shared)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    mica_ks_init(&c->ks, c->suite->hash);
+    TRY(mica_ks_early(&c->ks, NULL, 0));
+    TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
+    mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
+    mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
+    TRY(mica_conn_set_read_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
+    /* K_send = handshake now rather than at the client's Finished (Appendix A.1): nothing
+     * but an alert can be sent in between, and the server, which reads with handshake keys
+     * from here on, can then read that alert (BoringSSL and rustls do the same) */
+    return mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE);
+}
+
+static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                enum mica_state *next)
+{
+    struct mica_server_hello sh;
+    mica_kx_key *mine;
+    mica_err err;
+    MICA_KX_SHARED(shared);
+
+    (void)type;
+    err = mica_msg_decode_server_hello(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                       len - MICA_HANDSHAKE_HEADER_LEN, &sh);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server sent a malformed ServerHello");
+    }
+    if (sh.is_hrr) {
+        *next = C_WAIT_SH;
+        return on_hello_retry_request(c, &sh, msg, len);
+    }
+    TRY(check_server_hello(c, &sh));
+    /* 4.1.4: after an HRR the suite "MUST" stay the same */
+    if (c->hrr && sh.cipher_suite != c->suite->id) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the ServerHello's cipher suite differs from the HelloRetryRequest's");
+    }
+    if ((sh.present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0) {
+        /* without PSK, key_share is mandatory (4.2.8, 9.2) */
+        return mica_fail(c, MICA_E_MISSING_EXTENSION, "the ServerHello has no key_share");
+    }
+    mine = share_for(c, sh.share.group);
+    if (mine == NULL) {
+        /* 4.2.8: "the client MUST verify that the selected NamedGroup ... [matches] a
+         * KeyShareEntry ... in the ClientHello" or "abort with illegal_parameter" */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server answered with group 0x%04x, for which we sent no key share",
+                         sh.share.group);
+    }
+    err = mica_kx_decap(mine, sh.share.key.p, sh.share.key.n, &shared);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server's %s key share is invalid: %s",
+                         mica_kx_group(mine)->name, mica_err_sentence(err));
+    }
+    c->group = mica_kx_group(mine);
+    c->suite = mica_suite_by_id(sh.cipher_suite);
+    if (!c->hrr) {
+        TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    free_shares(c);
+    TRY(derive_handshake_keys(c, &shared));
+    *next = C_WAIT_EE;
+    return MICA_OK;
+}
+
+static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                        enum mica_state *next)
+{
+    struct mica_encrypted_extensions ee;
+    uint16_t which = 0;
+    mica_err err;
+
+    (void)type;
+    err = mica_msg_decode_encrypted_extensions(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                               len - MICA_HANDSHAKE_HEADER_LEN, &ee);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server sent malformed EncryptedExtensions");
+    }
+    if (mica_ext_check_offered(c->offered, ee.present, MICA_IN_EE, &which) != MICA_OK) {
+        return mica_fail(c, MICA_E_UNSUPPORTED_EXTENSION,
+                         "the server sent extension %u, which the ClientHello did not offer",
+                         which);
+    }
+    if ((ee.present & mica_ext_bit(MICA_EXT_ALPN)) != 0) {
+        /* RFC 7301 3.1: the selected protocol must be one the client offered */
+        if (!mica_hs_name_in_list(mica_rd_init(c->cfg->alpn, c->cfg->alpn_len), ee.alpn_selected.p,
+                                  ee.alpn_selected.n)) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the server selected an ALPN protocol that was not offered");
+        }
+        memcpy(c->alpn, ee.alpn_selected.p, ee.alpn_selected.n);
+        c->alpn[ee.alpn_selected.n] = '\0';
+    }
+    if ((ee.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
+        c->peer_record_limit = ee.record_size_limit;
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    *next = C_WAIT_CERT_CR;
+    return MICA_OK;
+}
+
+static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enum mica_state *next)
+{
+    struct mica_certificate cert;
+    mica_err err = mica_msg_decode_certificate(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                               len - MICA_HANDSHAKE_HEADER_LEN, &cert);
+
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server sent a malformed Certificate");
+    }
+    /* 4.4.2: "in the case of server authentication, this field SHALL be zero length" */
+    if (cert.context.n != 0) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server's Certificate has a non-empty request context");
+    }
+    /* 4.4.2.4: "If the server supplies an empty Certificate message, the client MUST
+     * abort the handshake with a decode_error alert" */
+    if (cert.entries_n == 0) {
+        return mica_fail(c, MICA_E_DECODE, "the server sent an empty Certificate");
+    }
+    err = mica_hs_keep_peer_chain(c, &cert);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "cannot keep the server's chain of %zu certificates: %s",
+                         cert.entries_n, mica_err_sentence(err));
+    }
+    if (c->cfg->verify) {
+        const char *name = c->server_name[0] != '\0' ? c->server_name : NULL;
+        err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
+                               c->peer_n, true, name, mica_clock_now(&c->cfg->clock),
+                               c->verify_error, sizeof(c->verify_error));
+        if (err != MICA_OK) {
+            return mica_fail(c, err, "the server's certificate is not valid: %s", c->verify_error);
+        }
+        c->verify_error[0] = '\0';
+        c->verified = true;
+    } else {
+        snprintf(c->verify_error, sizeof(c->verify_error), "verification disabled (insecure mode)");
+    }
+    c->proof |= MICA_PROOF_CERT;
+    TRY(mica_transcript_add(&c->t, msg, len));
+    *next = C_WAIT_CV;
+    return MICA_OK;
+}
+
+static mica_err on_cert_or_cr(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                              enum mica_state *next)
+{
+    struct mica_certificate_request cr;
+    mica_err err;
+
+    if (type == MICA_HS_CERTIFICATE) {
+        return on_certificate(c, msg, len, next);
+    }
+    err = mica_msg_decode_certificate_request(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                              len - MICA_HANDSHAKE_HEADER_LEN, &cr);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server sent a malformed CertificateRequest");
+    }
+    /* 4.3.2: the context "SHALL be zero length" during the handshake */
+    if (cr.context.n != 0) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the CertificateRequest has a non-empty context in the handshake");
+    }
+    c->cert_requested = true;
+    TRY(mica_transcript_add(&c->t, msg, len));
+    *next = C_WAIT_CERT;
+    return MICA_OK;
+}
+
+static mica_err on_cert(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                        enum mica_state *next)
+{
+    (void)type;
+    return on_certificate(c, msg, len, next);
+}
+
+static bool offered_sig(const mica_conn *c, uint16_t id)
+{
+    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
+        if (c->cfg->sigs[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static mica_err on_certificate_verify(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                      enum mica_state *next)
+{
+    struct mica_certificate_verify cv;
+    const struct mica_sig_scheme *s;
+    uint8_t th[MICA_MAX_HASH_LEN], content[200];
+    size_t content_len = 0;
+    mica_pkey *key = NULL;
+    mica_err err;
+
+    (void)type;
+    err = mica_msg_decode_certificate_verify(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                             len - MICA_HANDSHAKE_HEADER_LEN, &cv);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the server sent a malformed CertificateVerify");
+    }
+    s = mica_sig_scheme_by_id(cv.scheme);
+    /* 4.4.3: the algorithm "MUST be one of those present in the supported_signature_
+     * algorithms field of the signature_algorithms extension"; RSASSA-PKCS1 and SHA-1 are
+     * for certificates only */
+    if (s == NULL || !s->handshake_ok || !offered_sig(c, cv.scheme)) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server signed with scheme 0x%04x, which was not offered", cv.scheme);
+    }
+    err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &key);
+    if (err != MICA_OK) {
+        return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the server's certificate key is unusable");
+    }
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_hs_cv_content(true, th, c->suite->hash->len, content, sizeof(content), &content_len));
+    err = mica_sig_verify(s, key, content, content_len, cv.signature.p, cv.signature.n);
+    mica_pkey_free(key);
+    /* 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a
+     * decrypt_error alert" */
+    if (err != MICA_OK) {
+        return mica_fail(c, MICA_E_DECRYPT_ERROR,
+                         "the server's CertificateVerify (%s) does not verify with its "
+                         "certificate's key%s",
+                         s->name, err == MICA_E_KEY_MISMATCH ? " (wrong key type)" : "");
+    }
+    c->sig = s;
+    c->proof |= MICA_PROOF_CV;
+    TRY(mica_transcript_add(&c->t, msg, len));
+    *next = C_WAIT_FINISHED;
+    return MICA_OK;
+}
+
+/* the client's second flight: [CCS] [Certificate] Finished, under the handshake key */
+static mica_err send_second_flight(mica_conn *c)
+{
+    TRY(mica_conn_send_ccs(c)); /* unprotected whatever the write key (5.1) */
+    if (c->cert_requested) {
+        /* 4.4.2: with no certificate to offer, an empty Certificate (client authentication
+         * itself arrives with the certificates issue) */
+        static const uint8_t empty_cert[] = {MICA_HS_CERTIFICATE, 0, 0, 4, 0, 0, 0, 0};
+        TRY(mica_conn_send_hs(c, empty_cert, sizeof(empty_cert)));
+    }
+    return mica_hs_send_finished(c, &c->c_hs);
+}
+
+static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                            enum mica_state *next)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    (void)type;
+    TRY(mica_hs_verify_finished(c, &c->s_hs, msg, len));
+    c->ccs_ok = false;
+    /* application secrets over ClientHello..server Finished */
+    TRY(mica_ks_master(&c->ks));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
+    TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
+    mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
+    mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
+    mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
+    TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
+    TRY(send_second_flight(c));
+    TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
+    TRY(mica_ks_done(&c->ks)); /* resumption secrets arrive with the resumption issue */
+    mica_secret_wipe(&c->c_hs);
+    mica_secret_wipe(&c->s_hs);
+    *next = MICA_ST_CONNECTED;
+    return MICA_OK;
+}
+
+static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                  enum mica_state *next)
+{
+    *next = MICA_ST_CONNECTED;
+    if (type == MICA_HS_KEY_UPDATE) {
+        return mica_conn_on_key_update(c, msg + MICA_HANDSHAKE_HEADER_LEN,
+                                       len - MICA_HANDSHAKE_HEADER_LEN);
+    }
+    {
+        struct mica_new_session_ticket nst;
+        mica_err err = mica_msg_decode_new_session_ticket(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                                          len - MICA_HANDSHAKE_HEADER_LEN, &nst);
+        if (err != MICA_OK) {
+            return mica_fail(c, err, "the server sent a malformed NewSessionTicket");
+        }
+        if (c->cfg->ticket_cb != NULL) {
+            c->cfg->ticket_cb(c->cfg->ticket_ctx, msg, len);
+        }
+    }
+    return MICA_OK;
+}
+
+/* RFC 8446 Appendix A.1 as a table; see fsm.c for how it is used */
+const struct mica_fsm_row mica_client_fsm[MICA_ST__COUNT] = {
+    /* state               accepts                                       handler
+                           may go to */
+    [C_WAIT_SH] = {MICA_M(MICA_HS_SERVER_HELLO), on_server_hello,
+                   MICA_S(C_WAIT_SH) | MICA_S(C_WAIT_EE)},
+    [C_WAIT_EE] = {MICA_M(MICA_HS_ENCRYPTED_EXTENSIONS), on_encrypted_extensions,
+                   MICA_S(C_WAIT_CERT_CR)},
+    [C_WAIT_CERT_CR] = {MICA_M(MICA_HS_CERTIFICATE) | MICA_M(MICA_HS_CERTIFICATE_REQUEST),
+                        on_cert_or_cr, MICA_S(C_WAIT_CERT) | MICA_S(C_WAIT_CV)},
+    [C_WAIT_CERT] = {MICA_M(MICA_HS_CERTIFICATE), on_cert, MICA_S(C_WAIT_CV)},
+    [C_WAIT_CV] = {MICA_M(MICA_HS_CERTIFICATE_VERIFY), on_certificate_verify,
+                   MICA_S(C_WAIT_FINISHED)},
+    [C_WAIT_FINISHED] = {MICA_M(MICA_HS_FINISHED), on_finished, MICA_S(MICA_ST_CONNECTED)},
+    [MICA_ST_CONNECTED] = {MICA_M(MICA_HS_NEW_SESSION_TICKET) | MICA_M(MICA_HS_KEY_UPDATE),
+                           on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+};

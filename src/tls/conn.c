@@ -1,0 +1,725 @@
+/*
+ * mica_conn: the sans-I/O engine's plumbing. Bytes in, records opened, handshake
+ * messages reassembled and handed to the dispatcher (fsm.c), application data buffered;
+ * records sealed into the output buffer. Errors stick (mica_fail) and their alert is
+ * queued once.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "tls/conn.h"
+
+/* ---- failure ------------------------------------------------------------------------ */
+
+static void queue_alert(mica_conn *c, mica_alert alert)
+{
+    uint8_t body[2] = {2 /* fatal */, (uint8_t)alert};
+
+    if (alert == MICA_ALERT_NONE) {
+        return;
+    }
+    /* RFC 8446 6: alerts are sent under the current write keys; a failure to send one is
+     * not reported (the connection has already failed). The output is not limited here:
+     * a fatal alert must get out. */
+    if (mica_conn_send(c, MICA_CT_ALERT, body, sizeof(body)) != MICA_OK) {
+        c->closed = true; /* could not even queue the alert: nothing more will be sent */
+    }
+}
+
+static mica_err fail_v(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, va_list ap)
+{
+    if (c->err != MICA_OK) {
+        return c->err; /* the first failure sticks */
+    }
+    c->err = code;
+    c->err_alert = alert == MICA_ALERT_NONE ? mica_err_alert(code) : alert;
+    vsnprintf(c->err_sentence, sizeof(c->err_sentence), fmt, ap);
+    if (code != MICA_E_PEER_ALERT) {
+        queue_alert(c, c->err_alert);
+    }
+    return code;
+}
+
+mica_err mica_fail(mica_conn *c, mica_err code, const char *fmt, ...)
+{
+    va_list ap;
+    mica_err err;
+
+    va_start(ap, fmt);
+    err = fail_v(c, code, MICA_ALERT_NONE, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+mica_err mica_fail_alert(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, ...)
+{
+    va_list ap;
+    mica_err err;
+
+    va_start(ap, fmt);
+    err = fail_v(c, code, alert, fmt, ap);
+    va_end(ap);
+    return err;
+}
+
+/* fail_plain: a failure whose sentence is the table's */
+static mica_err fail_plain(mica_conn *c, mica_err code)
+{
+    return mica_fail(c, code, "%s", mica_err_sentence(code));
+}
+
+/* ---- life ---------------------------------------------------------------------------- */
+
+static mica_err conn_alloc(const mica_config *cfg, bool server, mica_conn **out)
+{
+    mica_conn *c;
+
+    ENSURE(cfg != NULL && out != NULL, MICA_E_ARGUMENT);
+    c = mica_mem_alloc(sizeof(*c));
+    ENSURE(c != NULL, MICA_E_NOMEM);
+    c->cfg = cfg;
+    c->server = server;
+    c->in = mica_mem_alloc(MICA_MAX_RECORD_LEN);
+    if (c->in == NULL) {
+        mica_mem_free(c);
+        return MICA_E_NOMEM;
+    }
+    mica_rec_dir_init(&c->rd, false);
+    mica_rec_dir_init(&c->wr, true);
+    mica_transcript_init(&c->t);
+    *out = c;
+    return MICA_OK;
+}
+
+mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out)
+{
+    mica_conn *c;
+
+    TRY(conn_alloc(cfg, true, &c));
+    c->state = S_START;
+    *out = c;
+    return MICA_OK;
+}
+
+mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, mica_conn **out)
+{
+    mica_conn *c;
+    mica_err err;
+
+    ENSURE(server_name == NULL || strlen(server_name) <= MICA_MAX_SERVER_NAME, MICA_E_ARGUMENT);
+    ENSURE(cfg != NULL && (server_name != NULL || !cfg->verify), MICA_E_ARGUMENT);
+    TRY(conn_alloc(cfg, false, &c));
+    if (server_name != NULL) {
+        memcpy(c->server_name, server_name, strlen(server_name) + 1);
+    }
+    c->state = C_START;
+    err = mica_client_start(c);
+    if (err != MICA_OK) {
+        mica_conn_free(c);
+        return err;
+    }
+    *out = c;
+    return MICA_OK;
+}
+
+void mica_conn_free(mica_conn *c)
+{
+    if (c == NULL) {
+        return;
+    }
+    mica_rec_dir_clear(&c->rd);
+    mica_rec_dir_clear(&c->wr);
+    mica_transcript_clear(&c->t);
+    mica_ks_clear(&c->ks);
+    for (size_t i = 0; i < MICA_MAX_KEY_SHARES; i++) {
+        mica_kx_free(c->shares[i]);
+    }
+    for (size_t i = 0; i < c->peer_n; i++) {
+        mica_mem_free(c->peer_der[i]);
+    }
+    mica_mem_free(c->peer_der);
+    mica_mem_free(c->peer_len);
+    mica_mem_free(c->cookie);
+    mica_mem_free_secret(c->in);
+    mica_mem_free_secret(c->hs);
+    mica_mem_free_secret(c->app);
+    mica_mem_free_secret(c->out);
+    mica_mem_free_secret(c); /* traffic secrets live in the struct */
+}
+
+/* ---- output -------------------------------------------------------------------------- */
+
+static mica_err out_reserve(mica_conn *c, size_t need)
+{
+    uint8_t *grown;
+    size_t cap;
+
+    if (c->out_off > 0 && c->out_off == c->out_len) {
+        c->out_off = c->out_len = 0;
+    }
+    if (c->out_cap - c->out_len >= need) {
+        return MICA_OK;
+    }
+    ENSURE(c->out_len - c->out_off + need <= MICA_MAX_OUT_BUFFER + MICA_MAX_RECORD_LEN,
+           MICA_E_LIMIT);
+    cap = c->out_cap == 0 ? 2 * MICA_MAX_RECORD_LEN : c->out_cap;
+    while (cap - (c->out_len - c->out_off) < need) {
+        cap *= 2;
+    }
+    grown = mica_mem_alloc(cap);
+    ENSURE(grown != NULL, MICA_E_NOMEM);
+    if (c->out_len > c->out_off) {
+        memcpy(grown, c->out + c->out_off, c->out_len - c->out_off);
+    }
+    c->out_len -= c->out_off;
+    c->out_off = 0;
+    mica_mem_free_secret(c->out);
+    c->out = grown;
+    c->out_cap = cap;
+    return MICA_OK;
+}
+
+mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t *p, size_t len)
+{
+    /* legacy_record_version: 0x0301 for an initial ClientHello is allowed, 0x0303 for
+     * everything else (RFC 8446 5.1); mica sends 0x0303 throughout except the CH */
+    uint16_t version = (!c->server && c->state <= C_WAIT_SH && type == MICA_CT_HANDSHAKE &&
+                        c->wr.suite == NULL && !c->hrr)
+                           ? 0x0301
+                           : 0x0303;
+
+    do {
+        size_t chunk = len < mica_rec_max_content(&c->wr) ? len : mica_rec_max_content(&c->wr);
+        size_t rec_len = 0;
+        TRY(out_reserve(c, MICA_RECORD_HEADER_LEN + chunk + MICA_MAX_AEAD_TAG_LEN + 1));
+        memcpy(c->out + c->out_len + MICA_RECORD_HEADER_LEN, p, chunk);
+        TRY(mica_rec_seal(&c->wr, type, c->out + c->out_len, c->out_cap - c->out_len, chunk, 0,
+                          version, &rec_len));
+        c->out_len += rec_len;
+        p += chunk;
+        len -= chunk;
+    } while (len > 0);
+    return MICA_OK;
+}
+
+mica_err mica_conn_send_hs(mica_conn *c, const uint8_t *msg, size_t len)
+{
+    TRY(mica_transcript_add(&c->t, msg, len));
+    return mica_conn_send(c, MICA_CT_HANDSHAKE, msg, len);
+}
+
+mica_err mica_conn_send_ccs(mica_conn *c)
+{
+    static const uint8_t one = 1;
+
+    /* RFC 8446 D.4: at most one dummy change_cipher_spec per connection */
+    if (c->ccs_sent || !c->cfg->middlebox_compat) {
+        return MICA_OK;
+    }
+    c->ccs_sent = true;
+    return mica_conn_send(c, MICA_CT_CHANGE_CIPHER_SPEC, &one, 1);
+}
+
+mica_err mica_conn_pending(mica_conn *c, const uint8_t **out, size_t *len)
+{
+    ENSURE(c != NULL && out != NULL && len != NULL, MICA_E_ARGUMENT);
+    *out = c->out + c->out_off;
+    *len = c->out_len - c->out_off;
+    return MICA_OK;
+}
+
+void mica_conn_sent(mica_conn *c, size_t n)
+{
+    size_t avail = c->out_len - c->out_off;
+
+    c->out_off += n < avail ? n : avail;
+    if (c->out_off == c->out_len) {
+        c->out_off = c->out_len = 0;
+    }
+}
+
+/* ---- keys ---------------------------------------------------------------------------- */
+
+mica_err mica_conn_set_read_key(mica_conn *c, const mica_secret *s, enum mica_epoch e)
+{
+    c->rd_keys++;
+    return mica_rec_set_key(&c->rd, c->suite, s, e);
+}
+
+mica_err mica_conn_set_write_key(mica_conn *c, const mica_secret *s, enum mica_epoch e)
+{
+    TRY(mica_rec_set_key(&c->wr, c->suite, s, e));
+    if (c->peer_record_limit != 0) {
+        TRY(mica_rec_set_limit(&c->wr, c->peer_record_limit));
+    }
+    return MICA_OK;
+}
+
+void mica_conn_keylog(mica_conn *c, const char *label, const mica_secret *s)
+{
+    char line[64 + 2 * 32 + 2 * MICA_MAX_HASH_LEN + 4];
+    size_t n;
+
+    if (c->cfg->keylog == NULL) {
+        return;
+    }
+    n = (size_t)snprintf(line, sizeof(line), "%s ", label);
+    for (size_t i = 0; i < 32 && n + 2 < sizeof(line); i++) {
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x", c->client_random[i]);
+    }
+    line[n++] = ' ';
+    for (size_t i = 0; i < s->len && n + 2 < sizeof(line); i++) {
+        n += (size_t)snprintf(line + n, sizeof(line) - n, "%02x", s->b[i]);
+    }
+    line[n] = '\0';
+    c->cfg->keylog(c->cfg->keylog_ctx, line);
+    mica_mem_wipe(line, sizeof(line));
+}
+
+/* ---- input: records ------------------------------------------------------------------ */
+
+static mica_err on_alert(mica_conn *c, const uint8_t *p, size_t len)
+{
+    uint8_t level, desc;
+
+    if (mica_msg_decode_alert(p, len, &level, &desc) != MICA_OK) {
+        /* RFC 8446 5.1: alerts are never fragmented nor coalesced */
+        return mica_fail(c, MICA_E_DECODE, "the peer sent a malformed alert record of %zu bytes",
+                         len);
+    }
+    if (desc == MICA_ALERT_CLOSE_NOTIFY) {
+        /* RFC 8446 6.1: the peer will send no more; we may still write (half-close) */
+        c->peer_closed = true;
+        return MICA_OK;
+    }
+    if (desc == MICA_ALERT_USER_CANCELED) {
+        /* 6.1: a closure alert, "should be followed by a close_notify" */
+        return MICA_OK;
+    }
+    /* 6.2: "all alerts listed in Section 6.2 MUST be sent with AlertLevel=fatal and MUST be
+     * treated as error alerts when received regardless of the AlertLevel" */
+    c->closed = true; /* nothing more is sent after a fatal alert */
+    return mica_fail_alert(c, MICA_E_PEER_ALERT, (mica_alert)desc,
+                           "the peer ended the connection with a %s alert",
+                           mica_alert_name((mica_alert)desc));
+}
+
+static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
+{
+    /* RFC 8446 5: a change_cipher_spec "consisting of the single byte value 0x01" received
+     * "after the first ClientHello ... and before the peer's Finished" "MUST simply drop it";
+     * any other "MUST abort the handshake with an unexpected_message alert" */
+    if (len != 1 || p[0] != 1 || !c->ccs_ok) {
+        return mica_fail(
+            c, MICA_E_UNEXPECTED_MESSAGE, "the peer sent a change_cipher_spec record %s",
+            c->ccs_ok ? "with a body other than the single byte 01" : "where TLS 1.3 allows none");
+    }
+    c->ccs_ok = false; /* one per connection */
+    return MICA_OK;
+}
+
+static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->app_off > 0 && c->app_off == c->app_len) {
+        c->app_off = c->app_len = 0;
+    }
+    if (c->app_cap - c->app_len < len) {
+        size_t live = c->app_len - c->app_off;
+        size_t cap = c->app_cap == 0 ? MICA_MAX_PLAINTEXT : c->app_cap;
+        uint8_t *grown;
+        while (cap - live < len) {
+            cap *= 2;
+        }
+        grown = mica_mem_alloc(cap);
+        ENSURE(grown != NULL, MICA_E_NOMEM);
+        if (live > 0) {
+            memcpy(grown, c->app + c->app_off, live);
+        }
+        mica_mem_free_secret(c->app);
+        c->app = grown;
+        c->app_cap = cap;
+        c->app_len = live;
+        c->app_off = 0;
+    }
+    memcpy(c->app + c->app_len, p, len);
+    c->app_len += len;
+    return MICA_OK;
+}
+
+static mica_err hs_append(mica_conn *c, const uint8_t *p, size_t len)
+{
+    if (c->hs_cap - c->hs_len < len) {
+        size_t cap = c->hs_cap == 0 ? 4096 : c->hs_cap;
+        uint8_t *grown;
+        while (cap - c->hs_len < len) {
+            cap *= 2;
+        }
+        grown = mica_mem_alloc(cap);
+        ENSURE(grown != NULL, MICA_E_NOMEM);
+        if (c->hs_len > 0) {
+            memcpy(grown, c->hs, c->hs_len);
+        }
+        mica_mem_free_secret(c->hs);
+        c->hs = grown;
+        c->hs_cap = cap;
+    }
+    memcpy(c->hs + c->hs_len, p, len);
+    c->hs_len += len;
+    return MICA_OK;
+}
+
+/* the read epoch before dispatching: a key change after a message means no handshake
+ * bytes may follow it in the same record or the reassembly buffer (RFC 8446 5.1) */
+static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
+{
+    size_t off = 0;
+
+    TRY(hs_append(c, p, len));
+    while (c->err == MICA_OK) {
+        struct mica_hs_header h;
+        uint32_t keys_before = c->rd_keys;
+        mica_err err = mica_msg_header(c->hs + off, c->hs_len - off, &h);
+        if (err == MICA_WANT_READ) {
+            break;
+        }
+        TRY(err);
+        if (h.len > c->cfg->max_handshake) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the peer sent a %s of %u bytes, over the limit of %zu",
+                             mica_hs_type_name(h.type), h.len, c->cfg->max_handshake);
+        }
+        if (c->hs_len - off < MICA_HANDSHAKE_HEADER_LEN + (size_t)h.len) {
+            break;
+        }
+        err = mica_fsm_dispatch(c, h.type, c->hs + off, MICA_HANDSHAKE_HEADER_LEN + h.len);
+        if (err != MICA_OK) {
+            return c->err != MICA_OK ? c->err : fail_plain(c, err);
+        }
+        off += MICA_HANDSHAKE_HEADER_LEN + h.len;
+        if (c->rd_keys != keys_before && off != c->hs_len) {
+            return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                             "a handshake message straddles a key change: %zu more bytes "
+                             "followed the %s in the same record",
+                             c->hs_len - off, mica_hs_type_name(h.type));
+        }
+    }
+    if (off > 0) {
+        memmove(c->hs, c->hs + off, c->hs_len - off);
+        c->hs_len -= off;
+    }
+    return c->err;
+}
+
+static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
+{
+    enum mica_content_type type = MICA_CT_INVALID;
+    uint8_t *content = NULL;
+    size_t content_len = 0;
+    mica_err err;
+
+    /* A client that fails before it has handshake keys (on the ServerHello, say) can only
+     * send its alert in the clear, while this server already reads with handshake keys.
+     * Such an alert is read for what it says: it can only end the connection. */
+    if (c->server && c->rd.epoch == MICA_EPOCH_HANDSHAKE && rec[0] == MICA_CT_ALERT &&
+        len == MICA_RECORD_HEADER_LEN + 2) {
+        return on_alert(c, rec + MICA_RECORD_HEADER_LEN, 2);
+    }
+    err = mica_rec_open(&c->rd, rec, len, &type, &content, &content_len);
+
+    if (err != MICA_OK) {
+        return fail_plain(c, err);
+    }
+    if (c->peer_closed) {
+        return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
+                           received MUST be ignored." */
+    }
+    /* RFC 8446 5.1: handshake messages may not be interleaved with other record types */
+    if (type != MICA_CT_HANDSHAKE && c->hs_len > 0) {
+        return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                         "a %s record arrived in the middle of a fragmented handshake message",
+                         type == MICA_CT_ALERT ? "alert" : "non-handshake");
+    }
+    switch (type) {
+    case MICA_CT_CHANGE_CIPHER_SPEC: return on_ccs(c, content, content_len);
+    case MICA_CT_ALERT: return on_alert(c, content, content_len);
+    case MICA_CT_HANDSHAKE: return on_handshake(c, content, content_len);
+    case MICA_CT_APPLICATION_DATA:
+        if (c->state != MICA_ST_CONNECTED || c->rd.epoch != MICA_EPOCH_APPLICATION) {
+            return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                             "the peer sent application data before the handshake completed");
+        }
+        err = app_append(c, content, content_len);
+        return err == MICA_OK ? MICA_OK : fail_plain(c, err);
+    default:
+        return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE, "a record of unknown type %d", (int)type);
+    }
+}
+
+mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *used)
+{
+    size_t taken = 0;
+
+    ENSURE(c != NULL && used != NULL && (in != NULL || len == 0), MICA_E_ARGUMENT);
+    *used = 0;
+    while (taken < len && c->err == MICA_OK) {
+        struct mica_rec_header h;
+        size_t want = MICA_RECORD_HEADER_LEN, n;
+        mica_err err;
+        if (c->in_len >= MICA_RECORD_HEADER_LEN) {
+            err = mica_rec_header(&c->rd, c->in, c->in_len, &h);
+            if (err != MICA_OK) {
+                return fail_plain(c, err);
+            }
+            want = MICA_RECORD_HEADER_LEN + h.len;
+        }
+        n = want - c->in_len < len - taken ? want - c->in_len : len - taken;
+        memcpy(c->in + c->in_len, in + taken, n);
+        c->in_len += n;
+        taken += n;
+        if (c->in_len == MICA_RECORD_HEADER_LEN) {
+            err = mica_rec_header(&c->rd, c->in, c->in_len, &h);
+            if (err != MICA_OK) {
+                *used = taken;
+                return fail_plain(c, err);
+            }
+            if (h.len > 0) {
+                continue;
+            }
+        }
+        if (c->in_len >= MICA_RECORD_HEADER_LEN &&
+            c->in_len == MICA_RECORD_HEADER_LEN + (size_t)((c->in[3] << 8) | c->in[4])) {
+            size_t rec_len = c->in_len;
+            c->in_len = 0;
+            err = on_record(c, c->in, rec_len);
+            mica_mem_wipe(c->in, rec_len);
+            if (err != MICA_OK) {
+                break;
+            }
+        }
+    }
+    *used = taken;
+    return c->err;
+}
+
+/* ---- application data --------------------------------------------------------------- */
+
+mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *written)
+{
+    size_t room;
+
+    ENSURE(c != NULL && written != NULL && (data != NULL || len == 0), MICA_E_ARGUMENT);
+    *written = 0;
+    TRY(c->err);
+    ENSURE(!c->closed, MICA_E_CLOSED);
+    if (c->state != MICA_ST_CONNECTED) {
+        return MICA_WANT_READ; /* the handshake is not done: feed the engine first */
+    }
+    room = MICA_MAX_OUT_BUFFER - (c->out_len - c->out_off);
+    if (room == 0 || c->out_len - c->out_off >= MICA_MAX_OUT_BUFFER) {
+        return MICA_WANT_WRITE;
+    }
+    if (len > room) {
+        len = room;
+    }
+    if (mica_rec_uses_left(&c->wr) <= 1) {
+        /* RFC 8446 5.5: update the key before its usage limit */
+        TRY(mica_conn_key_update(c, 0));
+    }
+    {
+        mica_err err = mica_conn_send(c, MICA_CT_APPLICATION_DATA, data, len);
+        if (err != MICA_OK) {
+            return fail_plain(c, err);
+        }
+    }
+    *written = len;
+    return MICA_OK;
+}
+
+mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
+{
+    size_t avail;
+
+    ENSURE(c != NULL && n != NULL && (buf != NULL || cap == 0), MICA_E_ARGUMENT);
+    *n = 0;
+    avail = c->app_len - c->app_off;
+    if (avail > 0) {
+        size_t k = avail < cap ? avail : cap;
+        memcpy(buf, c->app + c->app_off, k);
+        mica_mem_wipe(c->app + c->app_off, k);
+        c->app_off += k;
+        *n = k;
+        return MICA_OK;
+    }
+    TRY(c->err);
+    if (c->peer_closed) {
+        return MICA_OK; /* end of stream */
+    }
+    return MICA_WANT_READ;
+}
+
+mica_err mica_conn_close(mica_conn *c)
+{
+    static const uint8_t close_notify[2] = {1 /* warning */, MICA_ALERT_CLOSE_NOTIFY};
+
+    ENSURE(c != NULL, MICA_E_ARGUMENT);
+    if (c->closed) {
+        return MICA_OK;
+    }
+    c->closed = true;
+    if (c->err != MICA_OK) {
+        return MICA_OK; /* the fatal alert is the last thing sent */
+    }
+    return mica_conn_send(c, MICA_CT_ALERT, close_notify, sizeof(close_notify));
+}
+
+/* ---- KeyUpdate (RFC 8446 4.6.3) ------------------------------------------------------ */
+
+static mica_secret *own_ap(mica_conn *c)
+{
+    return c->server ? &c->s_ap : &c->c_ap;
+}
+
+static mica_secret *peer_ap(mica_conn *c)
+{
+    return c->server ? &c->c_ap : &c->s_ap;
+}
+
+mica_err mica_conn_key_update(mica_conn *c, int request_peer)
+{
+    uint8_t msg[5] = {MICA_HS_KEY_UPDATE, 0, 0, 1, 0};
+    mica_err err;
+
+    ENSURE(c != NULL, MICA_E_ARGUMENT);
+    TRY(c->err);
+    ENSURE(c->state == MICA_ST_CONNECTED && !c->closed, MICA_E_ARGUMENT);
+    msg[4] = request_peer ? 1 : 0;
+    /* the KeyUpdate goes out under the old key; everything after under the new */
+    err = mica_conn_send(c, MICA_CT_HANDSHAKE, msg, sizeof(msg));
+    if (err == MICA_OK) {
+        err = mica_ks_update_traffic(c->suite->hash, own_ap(c));
+    }
+    if (err == MICA_OK) {
+        err = mica_conn_set_write_key(c, own_ap(c), MICA_EPOCH_APPLICATION);
+    }
+    return err == MICA_OK ? MICA_OK : fail_plain(c, err);
+}
+
+mica_err mica_conn_on_key_update(mica_conn *c, const uint8_t *body, size_t len)
+{
+    bool request = false;
+    mica_err err = mica_msg_decode_key_update(body, len, &request);
+
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the peer sent a malformed KeyUpdate");
+    }
+    err = mica_ks_update_traffic(c->suite->hash, peer_ap(c));
+    if (err == MICA_OK) {
+        err = mica_conn_set_read_key(c, peer_ap(c), MICA_EPOCH_APPLICATION);
+    }
+    if (err != MICA_OK) {
+        return fail_plain(c, err);
+    }
+    /* 4.6.3: "If the request_update field is set to update_requested, then the receiver
+     * MUST send a KeyUpdate of its own with request_update set to update_not_requested" */
+    if (request && !c->closed) {
+        return mica_conn_key_update(c, 0);
+    }
+    return MICA_OK;
+}
+
+/* ---- queries ------------------------------------------------------------------------- */
+
+int mica_conn_is_connected(const mica_conn *c)
+{
+    return c != NULL && c->err == MICA_OK && c->state == MICA_ST_CONNECTED;
+}
+
+int mica_conn_peer_closed(const mica_conn *c)
+{
+    return c != NULL && c->peer_closed;
+}
+
+int mica_err_is_fatal(mica_err err)
+{
+    return err > MICA_OK;
+}
+
+mica_err mica_conn_error(const mica_conn *c)
+{
+    return c->err;
+}
+
+mica_alert mica_conn_error_alert(const mica_conn *c)
+{
+    return c->err == MICA_OK ? MICA_ALERT_NONE : c->err_alert;
+}
+
+const char *mica_conn_error_sentence(const mica_conn *c)
+{
+    return c->err == MICA_OK ? NULL : c->err_sentence;
+}
+
+const char *mica_conn_version(const mica_conn *c)
+{
+    return c->suite != NULL && c->state >= C_WAIT_EE && c->state != S_START ? "TLSv1.3" : NULL;
+}
+
+const char *mica_conn_cipher_suite(const mica_conn *c)
+{
+    return c->suite != NULL ? c->suite->name : NULL;
+}
+
+const char *mica_conn_group(const mica_conn *c)
+{
+    return c->group != NULL ? c->group->name : NULL;
+}
+
+const char *mica_conn_sig_scheme(const mica_conn *c)
+{
+    return c->sig != NULL ? c->sig->name : NULL;
+}
+
+const char *mica_conn_alpn(const mica_conn *c)
+{
+    return c->alpn[0] != '\0' ? c->alpn : NULL;
+}
+
+const char *mica_conn_server_name(const mica_conn *c)
+{
+    return c->server_name[0] != '\0' ? c->server_name : NULL;
+}
+
+int mica_conn_hrr(const mica_conn *c)
+{
+    return c->hrr;
+}
+
+int mica_conn_verified(const mica_conn *c)
+{
+    return c->verified;
+}
+
+const char *mica_conn_verify_error(const mica_conn *c)
+{
+    return c->verify_error[0] != '\0' ? c->verify_error : NULL;
+}
+
+const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len)
+{
+    if (i >= c->peer_n) {
+        *len = 0;
+        return NULL;
+    }
+    *len = c->peer_len[i];
+    return c->peer_der[i];
+}
+
+mica_err mica_conn_export(const mica_conn *c, const char *label, const uint8_t *context,
+                          size_t context_len, uint8_t *out, size_t out_len)
+{
+    ENSURE(c != NULL && label != NULL && out != NULL, MICA_E_ARGUMENT);
+    ENSURE(c->state == MICA_ST_CONNECTED && c->err == MICA_OK, MICA_E_ARGUMENT);
+    return mica_ks_exporter(c->suite->hash, &c->exp_master, label, strlen(label), context,
+                            context_len, out, out_len);
+}

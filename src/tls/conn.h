@@ -1,0 +1,206 @@
+/*
+ * Inside mica_config and mica_conn: the engine's own state. Only src/tls/ sees this.
+ *
+ * A connection is three layers of buffers around the handshake state machines:
+ *
+ *   network in  -> in[] (one record at a time) -> record open -> hs[] (messages)
+ *                                                             -> app[] (plaintext)
+ *   network out <- out[] <- record seal <- messages built in place / application data
+ *
+ * The state (conn->state) is changed in exactly one place, fsm.c.
+ */
+#ifndef MICA_TLS_CONN_H
+#define MICA_TLS_CONN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <mica/mica.h>
+
+#include "base/clock.h"
+#include "base/err.h"
+#include "base/limits.h"
+#include "base/mem.h"
+#include "crypto/crypto.h"
+#include "tls/keysched.h"
+#include "tls/msg.h"
+#include "tls/record.h"
+#include "tls/transcript.h"
+#include "x509/x509.h"
+
+#define MICA_MAX_ALG_N 32u        /* entries of a configured algorithm list */
+#define MICA_MAX_ALPN_WIRE 512u   /* the ALPN list as sent, with its length prefixes */
+#define MICA_MAX_CHAINS 8u        /* certificate chains a server config holds */
+#define MICA_MAX_SERVER_NAME 255u /* RFC 6066 HostName <1..2^16-1>, DNS names <= 255 */
+#define MICA_MAX_KEY_SHARES 2u    /* key shares a client sends */
+#define MICA_MAX_OUT_BUFFER (4u * 1024u * 1024u) /* queued output before write refuses */
+#define MICA_MAX_COOKIE 1024u                    /* HRR cookie a client echoes */
+#define MICA_MAX_SESSION_ID 32u
+
+struct mica_config {
+    uint16_t suites[MICA_MAX_ALG_N];
+    size_t suites_n;
+    uint16_t groups[MICA_MAX_ALG_N];
+    size_t groups_n;
+    uint16_t sigs[MICA_MAX_ALG_N];
+    size_t sigs_n;
+    uint8_t alpn[MICA_MAX_ALPN_WIRE]; /* ProtocolName list, each with its 1-byte length */
+    size_t alpn_len;
+    bool server_preference;
+    bool grease;
+    bool middlebox_compat;
+    bool verify; /* false only through mica_config_insecure_no_verify */
+    size_t max_handshake;
+    size_t record_size_limit; /* 0: not announced */
+    struct mica_chain *chains[MICA_MAX_CHAINS];
+    size_t chains_n;
+    mica_x509_store *store; /* the system store until a CA is set */
+    bool store_custom;
+    struct mica_clock clock;
+    void (*keylog)(void *ctx, const char *line);
+    void *keylog_ctx;
+    void (*ticket_cb)(void *ctx, const uint8_t *msg, size_t len);
+    void *ticket_ctx;
+    uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
+};
+
+/* RFC 8446 Appendix A states, both sides in one enum so one dispatcher serves both. */
+enum mica_state {
+    MICA_ST_NONE = 0,
+    /* client, A.1 */
+    C_START,
+    C_WAIT_SH,
+    C_WAIT_EE,
+    C_WAIT_CERT_CR,
+    C_WAIT_CERT,
+    C_WAIT_CV,
+    C_WAIT_FINISHED,
+    /* server, A.2 */
+    S_START,
+    S_WAIT_FINISHED,
+    /* both */
+    MICA_ST_CONNECTED,
+    MICA_ST__COUNT
+};
+const char *mica_state_name(enum mica_state s);
+
+/* Proof bits (STYLE.md 2.5): each set in exactly one verify function. */
+#define MICA_PROOF_CERT 1u   /* peer chain verified, or verification disabled by config */
+#define MICA_PROOF_CV 2u     /* CertificateVerify signature verified */
+#define MICA_PROOF_FIN 4u    /* peer Finished verified */
+#define MICA_PROOF_BINDER 8u /* PSK binder verified */
+
+struct mica_conn {
+    const mica_config *cfg;
+    bool server;
+    enum mica_state state;
+
+    /* first failure sticks */
+    mica_err err;
+    mica_alert err_alert;
+    char err_sentence[256];
+
+    /* records */
+    struct mica_rec_dir rd, wr;
+    uint32_t rd_keys; /* read keys installed so far: a change ends a record's messages */
+    uint8_t *in;      /* one record being received (MICA_MAX_RECORD_LEN) */
+    size_t in_len;
+    uint8_t *hs; /* handshake message reassembly */
+    size_t hs_len, hs_cap;
+    uint8_t *out; /* records to send */
+    size_t out_len, out_off, out_cap;
+    uint8_t *app; /* received application data */
+    size_t app_len, app_off, app_cap;
+
+    /* handshake */
+    struct mica_transcript t;
+    struct mica_keysched ks;
+    mica_secret c_hs, s_hs, c_ap, s_ap, exp_master;
+    const struct mica_suite *suite;
+    const struct mica_group *group;
+    const struct mica_sig_scheme *sig;        /* the scheme of the peer's (client) / our CV */
+    const struct mica_chain *chain;           /* server: the chain chosen */
+    mica_kx_key *shares[MICA_MAX_KEY_SHARES]; /* client: private keys of offered shares */
+    uint8_t client_random[32];
+    uint8_t session_id[MICA_MAX_SESSION_ID];
+    size_t session_id_len;
+    uint8_t *cookie; /* client: the HRR cookie to echo */
+    size_t cookie_len;
+    uint64_t offered;    /* client: known extensions in our CH */
+    uint16_t hrr_group;  /* group asked for by the HRR (0: none) */
+    bool hrr;            /* an HRR happened */
+    bool cert_requested; /* the server sent CertificateRequest */
+    bool ccs_sent;
+    bool ccs_ok; /* a dummy CCS may arrive now */
+    unsigned proof;
+    uint16_t grease[4]; /* the client's GREASE values */
+
+    /* negotiated and peer facts */
+    char server_name[MICA_MAX_SERVER_NAME + 1];
+    char alpn[256];
+    uint8_t **peer_der;
+    size_t *peer_len;
+    size_t peer_n;
+    bool verified;
+    char verify_error[256];
+    size_t peer_record_limit; /* RFC 8449: the peer's limit, applied when keys change */
+
+    /* closing */
+    bool peer_closed; /* close_notify received */
+    bool closed;      /* close_notify sent */
+};
+
+/*
+ * mica_fail: record the first failure of a connection (later ones are ignored), queue
+ * its alert once, and return the code -- so handlers end with `return mica_fail(...)`.
+ * alert MICA_ALERT_NONE takes the code's default alert from the error table.
+ */
+mica_err mica_fail(mica_conn *c, mica_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+mica_err mica_fail_alert(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Output: handshake messages are built in a scratch writer and sent in records. */
+MICA_MUST mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t *p,
+                                  size_t len);
+/* mica_conn_send_hs: send one handshake message and add it to the transcript. */
+MICA_MUST mica_err mica_conn_send_hs(mica_conn *c, const uint8_t *msg, size_t len);
+MICA_MUST mica_err mica_conn_send_ccs(mica_conn *c);
+
+/* Key changes: install keys on the read or write side, from a traffic secret. */
+MICA_MUST mica_err mica_conn_set_read_key(mica_conn *c, const mica_secret *s, enum mica_epoch e);
+MICA_MUST mica_err mica_conn_set_write_key(mica_conn *c, const mica_secret *s, enum mica_epoch e);
+
+/* The NSS key log line for a secret ("CLIENT_HANDSHAKE_TRAFFIC_SECRET" etc.). */
+void mica_conn_keylog(mica_conn *c, const char *label, const mica_secret *s);
+
+/* The handshake state machines (client.c, server.c) and the dispatcher (fsm.c). */
+MICA_MUST mica_err mica_fsm_dispatch(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len);
+MICA_MUST mica_err mica_client_start(mica_conn *c);
+/* post-handshake messages common to both sides */
+MICA_MUST mica_err mica_conn_on_key_update(mica_conn *c, const uint8_t *body, size_t len);
+
+/* The state tables, for the dispatcher and the table check (tests/lint/fsm_check). */
+struct mica_fsm_row {
+    uint32_t accepts; /* bit (1 << msg_type & 31) of each message accepted; see MICA_M */
+    mica_err (*handler)(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                        enum mica_state *next);
+    uint32_t may_go; /* bit (1 << state) of each state the handler may move to */
+};
+#define MICA_M(t) (1u << ((t)&31u))
+#define MICA_S(s) (1u << (s))
+extern const struct mica_fsm_row mica_client_fsm[MICA_ST__COUNT];
+extern const struct mica_fsm_row mica_server_fsm[MICA_ST__COUNT];
+
+/* Shared handshake helpers (hs_common.c). */
+MICA_MUST mica_err mica_hs_cv_content(bool server, const uint8_t *th, size_t th_len, uint8_t *out,
+                                      size_t cap, size_t *len);
+MICA_MUST mica_err mica_hs_send_finished(mica_conn *c, const mica_secret *base);
+MICA_MUST mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base,
+                                           const uint8_t *msg, size_t len);
+MICA_MUST mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert);
+/* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
+bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
+
+#endif /* MICA_TLS_CONN_H */

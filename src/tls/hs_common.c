@@ -1,0 +1,92 @@
+/* Handshake pieces both sides use: CertificateVerify content, Finished, peer chains. */
+#include <string.h>
+
+#include "tls/conn.h"
+
+mica_err mica_hs_cv_content(bool server, const uint8_t *th, size_t th_len, uint8_t *out, size_t cap,
+                            size_t *len)
+{
+    /* RFC 8446 4.4.3: 64 spaces, the context string, a zero byte, the transcript hash */
+    static const char server_ctx[] = "TLS 1.3, server CertificateVerify";
+    static const char client_ctx[] = "TLS 1.3, client CertificateVerify";
+    const char *ctx = server ? server_ctx : client_ctx;
+    size_t ctx_len = sizeof(server_ctx); /* both include the terminating zero */
+
+    ENSURE(cap >= 64 + ctx_len + th_len, MICA_E_INTERNAL);
+    memset(out, 0x20, 64);
+    memcpy(out + 64, ctx, ctx_len);
+    memcpy(out + 64 + ctx_len, th, th_len);
+    *len = 64 + ctx_len + th_len;
+    return MICA_OK;
+}
+
+mica_err mica_hs_send_finished(mica_conn *c, const mica_secret *base)
+{
+    uint8_t msg[MICA_HANDSHAKE_HEADER_LEN + MICA_MAX_HASH_LEN], th[MICA_MAX_HASH_LEN];
+    size_t hlen = c->suite->hash->len;
+
+    TRY(mica_transcript_hash(&c->t, th));
+    msg[0] = MICA_HS_FINISHED;
+    msg[1] = 0;
+    msg[2] = 0;
+    msg[3] = (uint8_t)hlen;
+    TRY(mica_ks_finished(c->suite->hash, base, th, msg + MICA_HANDSHAKE_HEADER_LEN));
+    return mica_conn_send_hs(c, msg, MICA_HANDSHAKE_HEADER_LEN + hlen);
+}
+
+mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base, const uint8_t *msg,
+                                 size_t len)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    TRY(mica_transcript_hash(&c->t, th));
+    /* RFC 8446 4.4.4: "Recipients of Finished messages MUST verify that the contents are
+     * correct and if incorrect MUST terminate the connection with a decrypt_error alert" */
+    if (mica_ks_verify_finished(c->suite->hash, base, th, msg + MICA_HANDSHAKE_HEADER_LEN,
+                                len - MICA_HANDSHAKE_HEADER_LEN) != MICA_OK) {
+        return mica_fail(c, MICA_E_DECRYPT_ERROR,
+                         "the peer's Finished does not match the handshake: the transcript "
+                         "or the keys differ");
+    }
+    c->proof |= MICA_PROOF_FIN;
+    return mica_transcript_add(&c->t, msg, len);
+}
+
+mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert)
+{
+    mica_rd list = cert->entries;
+    size_t n = 0;
+
+    ENSURE(cert->entries_n <= MICA_MAX_CHAIN_LEN, MICA_E_LIMIT);
+    c->peer_der = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->peer_der));
+    c->peer_len = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->peer_len));
+    ENSURE(c->peer_der != NULL && c->peer_len != NULL, MICA_E_NOMEM);
+    while (list.n > 0) {
+        struct mica_cert_entry e;
+        size_t der_len;
+        TRY(mica_msg_next_cert_entry(&list, &e));
+        ENSURE(n < MICA_MAX_CHAIN_LEN, MICA_E_LIMIT);
+        der_len = e.cert_data.n;
+        c->peer_der[n] = mica_mem_alloc(der_len);
+        ENSURE(c->peer_der[n] != NULL, MICA_E_NOMEM);
+        c->peer_len[n] = der_len;
+        c->peer_n = ++n;
+        TRY(mica_rd_copy(&e.cert_data, c->peer_der[n - 1], der_len));
+    }
+    return MICA_OK;
+}
+
+bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len)
+{
+    mica_rd item;
+
+    while (list.n > 0) {
+        if (mica_rd_vec8(&list, &item, 1, 255) != MICA_OK) {
+            return false;
+        }
+        if (item.n == len && mica_ct_eq(item.p, name, len)) {
+            return true;
+        }
+    }
+    return false;
+}

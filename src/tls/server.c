@@ -1,0 +1,538 @@
+/*
+ * The server, RFC 8446 Appendix A.2:
+ *
+ *                              START <-----+
+ *               Recv ClientHello |         | Send HelloRetryRequest
+ *                                v         |
+ *                             RECVD_CH ----+
+ *                                | Select parameters
+ *                                v
+ *                             NEGOTIATED
+ *                                | Send ServerHello
+ *                                | K_send = handshake
+ *                                | Send EncryptedExtensions
+ *                                | [Send CertificateRequest]
+ * Can send                       | [Send Certificate + CertificateVerify]
+ * app data                       | Send Finished
+ * after   -->                    | K_send = application
+ * here                  +--------+--------+
+ *              No 0-RTT |                 | 0-RTT
+ *                       |                 |
+ *   K_recv = handshake  |                 | K_recv = early data
+ * [Skip decrypt errors] |    +------> WAIT_EOED -+
+ *                       |    |       Recv |      | Recv EndOfEarlyData
+ *                       |    | early data |      | K_recv = handshake
+ *                       |    +------------+      |
+ *                       |                        |
+ *                       +> WAIT_FLIGHT2 <--------+
+ *                                |
+ *                       +--------+--------+
+ *               No auth |                 | Client auth
+ *                       |                 |
+ *                       |                 v
+ *                       |             WAIT_CERT
+ *                       |        Recv |       | Recv Certificate
+ *                       |       empty |       v
+ *                       | Certificate |    WAIT_CV
+ *                       |             |       | Recv
+ *                       |             v       | CertificateVerify
+ *                       +-> WAIT_FINISHED <---+
+ *                                | Recv Finished
+ *                                | K_recv = application
+ *                                v
+ *                            CONNECTED
+ *
+ * RECVD_CH and NEGOTIATED wait for no message: on_client_hello passes through them in one
+ * step. WAIT_FLIGHT2 without 0-RTT or client authentication is WAIT_FINISHED; WAIT_EOED,
+ * WAIT_CERT and WAIT_CV arrive with the resumption and certificates issues.
+ */
+#include <string.h>
+
+#include "tls/conn.h"
+
+/* RFC 8446 4.1.3: HelloRetryRequest's random is SHA-256("HelloRetryRequest") */
+static const uint8_t hrr_random[32] = {
+    0xcf, 0x21, 0xad, 0x74, 0xe5, 0x9a, 0x61, 0x11, 0xbe, 0x1d, 0x8c, 0x02, 0x1e, 0x65, 0xb8, 0x91,
+    0xc2, 0xa2, 0x11, 0x16, 0x7a, 0xbb, 0x8c, 0x5e, 0x07, 0x9e, 0x09, 0xe2, 0xc8, 0xa8, 0x33, 0x9c};
+
+static bool list_has(mica_rd list, uint16_t v)
+{
+    uint16_t x;
+
+    while (mica_rd_u16(&list, &x) == MICA_OK) {
+        if (x == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static const struct mica_suite *choose_suite(const mica_conn *c, const struct mica_client_hello *ch)
+{
+    const mica_config *cfg = c->cfg;
+
+    if (cfg->server_preference) {
+        for (size_t i = 0; i < cfg->suites_n; i++) {
+            if (list_has(ch->cipher_suites, cfg->suites[i])) {
+                return mica_suite_by_id(cfg->suites[i]);
+            }
+        }
+        return NULL;
+    }
+    {
+        mica_rd r = ch->cipher_suites;
+        uint16_t id;
+        while (mica_rd_u16(&r, &id) == MICA_OK) {
+            for (size_t i = 0; i < cfg->suites_n; i++) {
+                if (cfg->suites[i] == id) {
+                    return mica_suite_by_id(id);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+/* find_share: the client's key share for group, if it sent one */
+static bool find_share(const struct mica_client_hello *ch, uint16_t group,
+                       struct mica_key_share_entry *out)
+{
+    mica_rd r = ch->key_shares, key;
+    uint16_t g;
+
+    while (r.n > 0) {
+        if (mica_rd_u16(&r, &g) != MICA_OK || mica_rd_vec16(&r, &key, 1, 0xffff) != MICA_OK) {
+            return false;
+        }
+        if (g == group) {
+            out->group = g;
+            out->key = key;
+            return true;
+        }
+    }
+    return false;
+}
+
+/*
+ * choose_group: by the server's preference, the first group the client supports and sent a
+ * key share for; else (HRR) the first group the client supports. *share_found says which.
+ */
+static const struct mica_group *choose_group(const mica_conn *c, const struct mica_client_hello *ch,
+                                             struct mica_key_share_entry *share, bool *found)
+{
+    const mica_config *cfg = c->cfg;
+
+    *found = false;
+    for (size_t i = 0; i < cfg->groups_n; i++) {
+        if (list_has(ch->groups, cfg->groups[i]) && find_share(ch, cfg->groups[i], share)) {
+            *found = true;
+            return mica_group_by_id(cfg->groups[i]);
+        }
+    }
+    for (size_t i = 0; i < cfg->groups_n; i++) {
+        if (list_has(ch->groups, cfg->groups[i])) {
+            return mica_group_by_id(cfg->groups[i]);
+        }
+    }
+    return NULL;
+}
+
+/* choose_cert: a chain that covers the SNI name (or the first chain) and a scheme both
+ * sides accept for its key, by the server's signature preference */
+static mica_err choose_cert(mica_conn *c, const struct mica_client_hello *ch)
+{
+    const mica_config *cfg = c->cfg;
+    const char *name = c->server_name[0] != '\0' ? c->server_name : NULL;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cfg->chains_n; i++) {
+            const struct mica_chain *chain = cfg->chains[i];
+            if (pass == 0 && (name == NULL || !mica_x509_chain_covers(chain, name))) {
+                continue; /* first pass: only chains for the requested name */
+            }
+            for (size_t k = 0; k < cfg->sigs_n; k++) {
+                const struct mica_sig_scheme *s = mica_sig_scheme_by_id(cfg->sigs[k]);
+                if (s != NULL && s->handshake_ok && list_has(ch->sig_algs, s->id) &&
+                    mica_sig_fits(s, chain->key)) {
+                    c->chain = chain;
+                    c->sig = s;
+                    return MICA_OK;
+                }
+            }
+        }
+    }
+    if (cfg->chains_n == 0) {
+        return mica_fail(c, MICA_E_HANDSHAKE_FAILURE, "the server has no certificate configured");
+    }
+    return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,
+                     "no certificate of this server can be signed for with a signature "
+                     "algorithm the client offers");
+}
+
+static mica_err choose_alpn(mica_conn *c, const struct mica_client_hello *ch)
+{
+    mica_rd ours = mica_rd_init(c->cfg->alpn, c->cfg->alpn_len), name;
+
+    if ((ch->present & mica_ext_bit(MICA_EXT_ALPN)) == 0 || c->cfg->alpn_len == 0) {
+        return MICA_OK;
+    }
+    while (ours.n > 0) {
+        TRY(mica_rd_vec8(&ours, &name, 1, 255));
+        if (mica_hs_name_in_list(ch->alpn, name.p, name.n)) {
+            memcpy(c->alpn, name.p, name.n);
+            c->alpn[name.n] = '\0';
+            return MICA_OK;
+        }
+    }
+    /* RFC 7301 3.2: "the server MUST respond with a fatal no_application_protocol alert" */
+    return mica_fail(c, MICA_E_NO_APPLICATION_PROTOCOL,
+                     "the client offers no application protocol this server accepts");
+}
+
+/* the RFC 8446 4.1.2 and 9.2 rules a ClientHello must meet before negotiation */
+static mica_err check_client_hello(mica_conn *c, const struct mica_client_hello *ch)
+{
+    if ((ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_VERSIONS)) == 0 ||
+        !list_has(ch->versions, 0x0304)) {
+        /* 4.2.1: "If the 'supported_versions' extension in the ClientHello contains no
+         * versions acceptable to the server, the server MUST abort the handshake with a
+         * protocol_version alert"; without it the client speaks TLS 1.2 or older */
+        return mica_fail(c, MICA_E_PROTOCOL_VERSION,
+                         "the client offers only protocol version 0x%04x or older; mica "
+                         "speaks TLS 1.3 only",
+                         ch->legacy_version);
+    }
+    /* 4.1.2: legacy_compression_methods "MUST contain exactly one byte, set to zero" */
+    if (ch->compression.n != 1 || ch->compression.p[0] != 0) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the ClientHello offers compression methods; TLS 1.3 has none");
+    }
+    /* 4.2.11: pre_shared_key "MUST be the last extension in the ClientHello" */
+    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) != 0 &&
+        ch->last_ext != MICA_EXT_PRE_SHARED_KEY) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "pre_shared_key is not the last extension of the ClientHello");
+    }
+    /* 4.2.9: a PSK offer "MUST" come with psk_key_exchange_modes */
+    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) != 0 &&
+        (ch->present & mica_ext_bit(MICA_EXT_PSK_KEY_EXCHANGE_MODES)) == 0) {
+        return mica_fail(c, MICA_E_MISSING_EXTENSION,
+                         "the ClientHello offers a PSK without psk_key_exchange_modes");
+    }
+    /* 9.2: certificate authentication needs signature_algorithms; (EC)DHE needs both
+     * supported_groups and key_share */
+    if ((ch->present & mica_ext_bit(MICA_EXT_SIGNATURE_ALGORITHMS)) == 0) {
+        return mica_fail(c, MICA_E_MISSING_EXTENSION,
+                         "the ClientHello has no signature_algorithms");
+    }
+    if ((ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0 ||
+        (ch->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0) {
+        return mica_fail(c, MICA_E_MISSING_EXTENSION,
+                         "the ClientHello lacks %s, needed for an (EC)DHE handshake",
+                         (ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0
+                             ? "supported_groups"
+                             : "key_share");
+    }
+    return MICA_OK;
+}
+
+static mica_err send_hello_retry_request(mica_conn *c, const struct mica_group *g,
+                                         const uint8_t *ch_msg, size_t ch_len,
+                                         const struct mica_client_hello *ch)
+{
+    uint8_t buf[256];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t msg, m, ext, len;
+
+    TRY(mica_transcript_add(&c->t, ch_msg, ch_len));
+    TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    TRY(mica_transcript_hrr(&c->t));
+    mica_msg_open(&w, MICA_HS_SERVER_HELLO, &msg);
+    mica_wr_u16(&w, 0x0303);
+    mica_wr_bytes(&w, hrr_random, sizeof(hrr_random));
+    mica_wr_open8(&w, &m);
+    mica_wr_bytes(&w, ch->session_id.p, ch->session_id.n);
+    mica_wr_close(&w, m);
+    mica_wr_u16(&w, c->suite->id);
+    mica_wr_u8(&w, 0);
+    mica_wr_open16(&w, &ext);
+    mica_wr_u16(&w, MICA_EXT_SUPPORTED_VERSIONS);
+    mica_wr_u16(&w, 2);
+    mica_wr_u16(&w, 0x0304);
+    mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
+    mica_wr_u16(&w, 2);
+    mica_wr_u16(&w, g->id);
+    mica_wr_close(&w, ext);
+    mica_msg_close(&w, msg);
+    TRY(mica_wr_finish(&w, &len));
+    TRY(mica_conn_send_hs(c, buf, len));
+    c->hrr = true;
+    c->hrr_group = g->id;
+    /* D.4: the dummy CCS right after the first handshake message, when the client asked
+     * for compatibility mode with a session id */
+    if (ch->session_id.n > 0) {
+        TRY(mica_conn_send_ccs(c));
+    }
+    return MICA_OK;
+}
+
+static mica_err send_server_hello(mica_conn *c, const struct mica_client_hello *ch,
+                                  const uint8_t *share, size_t share_len)
+{
+    uint8_t buf[MICA_MAX_KX_PUBLIC_LEN + 256], random[32];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t msg, m, ext, len;
+
+    TRY(mica_rand(random, sizeof(random)));
+    mica_msg_open(&w, MICA_HS_SERVER_HELLO, &msg);
+    mica_wr_u16(&w, 0x0303);
+    mica_wr_bytes(&w, random, sizeof(random));
+    mica_wr_open8(&w, &m);
+    mica_wr_bytes(&w, ch->session_id.p, ch->session_id.n); /* 4.1.3: echoed */
+    mica_wr_close(&w, m);
+    mica_wr_u16(&w, c->suite->id);
+    mica_wr_u8(&w, 0);
+    mica_wr_open16(&w, &ext);
+    mica_wr_u16(&w, MICA_EXT_SUPPORTED_VERSIONS);
+    mica_wr_u16(&w, 2);
+    mica_wr_u16(&w, 0x0304);
+    mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
+    mica_wr_open16(&w, &m);
+    mica_wr_u16(&w, c->group->id);
+    {
+        size_t k;
+        mica_wr_open16(&w, &k);
+        mica_wr_bytes(&w, share, share_len);
+        mica_wr_close(&w, k);
+    }
+    mica_wr_close(&w, m);
+    mica_wr_close(&w, ext);
+    mica_msg_close(&w, msg);
+    TRY(mica_wr_finish(&w, &len));
+    return mica_conn_send_hs(c, buf, len);
+}
+
+static mica_err send_encrypted_extensions(mica_conn *c, const struct mica_client_hello *ch)
+{
+    uint8_t buf[512];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t msg, ext, m, len;
+
+    mica_msg_open(&w, MICA_HS_ENCRYPTED_EXTENSIONS, &msg);
+    mica_wr_open16(&w, &ext);
+    if (c->server_name[0] != '\0') {
+        /* RFC 6066 3: the server that used the name answers with an empty server_name */
+        mica_wr_u16(&w, MICA_EXT_SERVER_NAME);
+        mica_wr_u16(&w, 0);
+    }
+    if (c->alpn[0] != '\0') {
+        size_t list;
+        mica_wr_u16(&w, MICA_EXT_ALPN);
+        mica_wr_open16(&w, &m);
+        mica_wr_open16(&w, &list);
+        mica_wr_open8(&w, &len);
+        mica_wr_bytes(&w, (const uint8_t *)c->alpn, strlen(c->alpn));
+        mica_wr_close(&w, len);
+        mica_wr_close(&w, list);
+        mica_wr_close(&w, m);
+    }
+    if ((ch->present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
+        /* RFC 8449 4: answer with our own limit (2^14 + 1 when we set none) */
+        mica_wr_u16(&w, MICA_EXT_RECORD_SIZE_LIMIT);
+        mica_wr_u16(&w, 2);
+        mica_wr_u16(&w, (uint16_t)(c->cfg->record_size_limit != 0 ? c->cfg->record_size_limit
+                                                                  : MICA_MAX_PLAINTEXT + 1));
+    }
+    mica_wr_close(&w, ext);
+    mica_msg_close(&w, msg);
+    TRY(mica_wr_finish(&w, &len));
+    return mica_conn_send_hs(c, buf, len);
+}
+
+static mica_err send_certificate(mica_conn *c)
+{
+    const struct mica_chain *chain = c->chain;
+    size_t total = 16, len;
+    uint8_t *buf;
+    mica_wr w;
+    size_t msg, list, m;
+    mica_err err;
+
+    for (size_t i = 0; i < chain->n; i++) {
+        total += 3 + chain->len[i] + 2;
+    }
+    buf = mica_mem_alloc(total);
+    ENSURE(buf != NULL, MICA_E_NOMEM);
+    w = mica_wr_init(buf, total);
+    mica_msg_open(&w, MICA_HS_CERTIFICATE, &msg);
+    mica_wr_u8(&w, 0); /* certificate_request_context: empty for the server */
+    mica_wr_open24(&w, &list);
+    for (size_t i = 0; i < chain->n; i++) {
+        mica_wr_open24(&w, &m);
+        mica_wr_bytes(&w, chain->der[i], chain->len[i]);
+        mica_wr_close(&w, m);
+        mica_wr_u16(&w, 0); /* no per-certificate extensions */
+    }
+    mica_wr_close(&w, list);
+    mica_msg_close(&w, msg);
+    err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = mica_conn_send_hs(c, buf, len);
+    }
+    mica_mem_free(buf);
+    return err;
+}
+
+static mica_err send_certificate_verify(mica_conn *c)
+{
+    uint8_t th[MICA_MAX_HASH_LEN], content[200], buf[MICA_MAX_SIGNATURE_LEN + 16];
+    size_t content_len = 0, sig_len = 0;
+
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_hs_cv_content(true, th, c->suite->hash->len, content, sizeof(content), &content_len));
+    TRY(mica_sig_sign(c->sig, c->chain->key, content, content_len, buf + 8, sizeof(buf) - 8,
+                      &sig_len));
+    buf[0] = MICA_HS_CERTIFICATE_VERIFY;
+    buf[1] = (uint8_t)((sig_len + 4) >> 16);
+    buf[2] = (uint8_t)((sig_len + 4) >> 8);
+    buf[3] = (uint8_t)(sig_len + 4);
+    buf[4] = (uint8_t)(c->sig->id >> 8);
+    buf[5] = (uint8_t)c->sig->id;
+    buf[6] = (uint8_t)(sig_len >> 8);
+    buf[7] = (uint8_t)sig_len;
+    return mica_conn_send_hs(c, buf, 8 + sig_len);
+}
+
+/* after the ClientHello is accepted: keys, and the server's whole first flight */
+static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
+                          const struct mica_key_share_entry *share)
+{
+    uint8_t pub[MICA_MAX_KX_PUBLIC_LEN], th[MICA_MAX_HASH_LEN];
+    size_t pub_len = 0;
+    mica_err err;
+    MICA_KX_SHARED(shared);
+
+    err = mica_kx_encap(c->group, share->key.p, share->key.n, pub, sizeof(pub), &pub_len, &shared);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the client's %s key share is invalid: %s", c->group->name,
+                         mica_err_sentence(err));
+    }
+    TRY(send_server_hello(c, ch, pub, pub_len));
+    if (!c->hrr && ch->session_id.n > 0) {
+        TRY(mica_conn_send_ccs(c)); /* D.4 */
+    }
+    mica_ks_init(&c->ks, c->suite->hash);
+    TRY(mica_ks_early(&c->ks, NULL, 0));
+    TRY(mica_ks_handshake(&c->ks, shared.b, shared.len));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
+    mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
+    mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
+    TRY(mica_conn_set_write_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
+    TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+    TRY(send_encrypted_extensions(c, ch));
+    TRY(send_certificate(c));
+    TRY(send_certificate_verify(c));
+    TRY(mica_hs_send_finished(c, &c->s_hs));
+    /* application secrets over ClientHello..server Finished */
+    TRY(mica_ks_master(&c->ks));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
+    TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
+    mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
+    mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
+    mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
+    return mica_conn_set_write_key(c, &c->s_ap, MICA_EPOCH_APPLICATION);
+}
+
+static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                enum mica_state *next)
+{
+    struct mica_client_hello ch;
+    struct mica_key_share_entry share;
+    const struct mica_suite *suite;
+    bool found = false;
+    mica_err err;
+
+    (void)type;
+    err = mica_msg_decode_client_hello(msg, len, &ch);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the client sent a malformed ClientHello");
+    }
+    TRY(check_client_hello(c, &ch));
+    /* RFC 8446 4.1.2/5: the dummy CCS may come once the first ClientHello is in */
+    c->ccs_ok = true;
+    suite = choose_suite(c, &ch);
+    if (suite == NULL) {
+        return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,
+                         "the client offers no cipher suite this server accepts");
+    }
+    if (c->hrr && suite != c->suite) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the second ClientHello changed the cipher suite choice");
+    }
+    c->suite = suite;
+    c->group = choose_group(c, &ch, &share, &found);
+    if (c->group == NULL) {
+        return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,
+                         "the client supports no key exchange group this server accepts");
+    }
+    if (c->hrr && (!found || c->group->id != c->hrr_group)) {
+        /* 4.1.2: the second ClientHello must answer the HRR with the group it asked for */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the second ClientHello does not share the group the "
+                         "HelloRetryRequest asked for");
+    }
+    if ((ch.present & mica_ext_bit(MICA_EXT_SERVER_NAME)) != 0) {
+        memcpy(c->server_name, ch.server_name.p, ch.server_name.n);
+        c->server_name[ch.server_name.n] = '\0';
+    }
+    if (!found) {
+        *next = S_START;
+        return send_hello_retry_request(c, c->group, msg, len, &ch);
+    }
+    TRY(choose_cert(c, &ch));
+    TRY(choose_alpn(c, &ch));
+    if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
+        c->peer_record_limit = ch.record_size_limit;
+    }
+    if (!c->hrr) {
+        TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    TRY(negotiate(c, &ch, &share));
+    *next = S_WAIT_FINISHED;
+    return MICA_OK;
+}
+
+static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                            enum mica_state *next)
+{
+    (void)type;
+    TRY(mica_hs_verify_finished(c, &c->c_hs, msg, len));
+    c->ccs_ok = false;
+    TRY(mica_conn_set_read_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
+    TRY(mica_ks_done(&c->ks)); /* tickets (resumption issue) will need res master first */
+    mica_secret_wipe(&c->c_hs);
+    mica_secret_wipe(&c->s_hs);
+    *next = MICA_ST_CONNECTED;
+    return MICA_OK;
+}
+
+static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                  enum mica_state *next)
+{
+    (void)type;
+    *next = MICA_ST_CONNECTED;
+    return mica_conn_on_key_update(c, msg + MICA_HANDSHAKE_HEADER_LEN,
+                                   len - MICA_HANDSHAKE_HEADER_LEN);
+}
+
+/* RFC 8446 Appendix A.2 as a table; see fsm.c for how it is used */
+const struct mica_fsm_row mica_server_fsm[MICA_ST__COUNT] = {
+    [S_START] = {MICA_M(MICA_HS_CLIENT_HELLO), on_client_hello,
+                 MICA_S(S_START) | MICA_S(S_WAIT_FINISHED)},
+    [S_WAIT_FINISHED] = {MICA_M(MICA_HS_FINISHED), on_finished, MICA_S(MICA_ST_CONNECTED)},
+    [MICA_ST_CONNECTED] = {MICA_M(MICA_HS_KEY_UPDATE), on_post_handshake,
+                           MICA_S(MICA_ST_CONNECTED)},
+};

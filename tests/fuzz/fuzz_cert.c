@@ -1,0 +1,52 @@
+/*
+ * Fuzz target for src/x509/cert.c: a peer's certificate bytes through every function that
+ * parses them -- the public key of one DER certificate, and chain verification of the
+ * input cut into up to three certificates (against an empty store, for a name and an IP).
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "x509/x509.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    static mica_x509_store *store;
+    mica_pkey *key = NULL;
+    const uint8_t *der[3];
+    size_t len[3], n = 0, off = 0;
+    char why[256];
+
+    if (store == NULL && mica_x509_store_new(&store) != MICA_OK) {
+        return 0;
+    }
+    if (mica_x509_pubkey(data, size, &key) == MICA_OK) {
+        mica_pkey_free(key);
+    }
+    /* the first two bytes (if any) split the rest into certificates */
+    while (n < 3 && off < size) {
+        size_t take = size - off;
+        if (n < 2 && size - off > 2) {
+            take = ((size_t)data[off] << 8 | data[off + 1]) % (size - off - 1) + 1;
+            off += 2;
+            if (take > size - off) {
+                take = size - off;
+            }
+        }
+        der[n] = data + off;
+        len[n] = take;
+        off += take;
+        n++;
+    }
+    if (n > 0) {
+        /* nothing can verify against an empty store */
+        if (mica_x509_verify(store, der, len, n, true, "localhost", 1767225600000u, why,
+                             sizeof(why)) == MICA_OK ||
+            mica_x509_verify(store, der, len, n, false, "127.0.0.1", 1767225600000u, why,
+                             sizeof(why)) == MICA_OK) {
+            __builtin_trap();
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,190 @@
+/*
+ * Client <-> server in one process through the sans-I/O API: every suite x group x
+ * certificate type, HelloRetryRequest, records cut to 1 byte, KeyUpdate both ways while
+ * data flows, close_notify in both orders, a large transfer, ALPN and SNI.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "harness.h"
+
+static const char *const cert_kinds[] = {"ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
+                                         "rsa2048",    "ed25519",    "ed448"};
+static const char *const expected_sig[] = {"ecdsa_secp256r1_sha256",
+                                           "ecdsa_secp384r1_sha384",
+                                           "ecdsa_secp521r1_sha512",
+                                           "rsa_pss_rsae_sha256",
+                                           "ed25519",
+                                           "ed448"};
+
+static void matrix(void)
+{
+    const char *suite, *group;
+    int runs = 0;
+
+    for (size_t k = 0; k < (sizeof(cert_kinds) / sizeof(cert_kinds[0])); k++) {
+        mica_config *scfg = server_config(cert_kinds[k]);
+        CHECK_MSG(scfg != NULL, "server config %s", cert_kinds[k]);
+        if (scfg == NULL) {
+            continue;
+        }
+        for (size_t s = 0; mica_cipher_suite_at(s, &suite) != 0; s++) {
+            for (size_t g = 0; mica_group_at(g, &group) != 0; g++) {
+                mica_config *ccfg = client_config();
+                struct pair p;
+                mica_err err;
+                /* certificate types x suites x groups is large; every suite and group meets
+                 * every certificate type, but not every triple */
+                if (k > 0 && s != g % 5 && g != 0) {
+                    mica_config_free(ccfg);
+                    continue;
+                }
+                CHECK_OK(mica_config_set_cipher_suites(ccfg, suite));
+                CHECK_OK(mica_config_set_groups(ccfg, group));
+                CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+                err = pair_handshake(&p);
+                CHECK_MSG(
+                    err == MICA_OK, "%s %s %s: %s: client: %s / server: %s", cert_kinds[k], suite,
+                    group, mica_err_name(err),
+                    mica_conn_error_sentence(p.client) ? mica_conn_error_sentence(p.client) : "-",
+                    mica_conn_error_sentence(p.server) ? mica_conn_error_sentence(p.server) : "-");
+                if (err == MICA_OK) {
+                    CHECK(strcmp(mica_conn_cipher_suite(p.client), suite) == 0);
+                    CHECK(strcmp(mica_conn_cipher_suite(p.server), suite) == 0);
+                    CHECK(strcmp(mica_conn_group(p.client), group) == 0);
+                    CHECK(strcmp(mica_conn_version(p.client), "TLSv1.3") == 0);
+                    CHECK_MSG(strcmp(mica_conn_sig_scheme(p.client), expected_sig[k]) == 0,
+                              "%s: scheme %s", cert_kinds[k], mica_conn_sig_scheme(p.client));
+                    CHECK(mica_conn_verified(p.client));
+                    CHECK(!mica_conn_hrr(p.client));
+                    CHECK(pair_transfer(&p, true, 1000));
+                    CHECK(pair_transfer(&p, false, 20000));
+                }
+                runs++;
+                pair_free(&p);
+                mica_config_free(ccfg);
+            }
+        }
+        mica_config_free(scfg);
+    }
+    printf("matrix: %d handshakes\n", runs);
+}
+
+static void hrr_and_fragments(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    struct pair p;
+    size_t chunks[] = {1, 2, 7, 100, 0};
+
+    /* the client shares x25519 first; the server wants secp384r1 only: HRR */
+    CHECK_OK(mica_config_set_groups(ccfg, "x25519:secp384r1"));
+    CHECK_OK(mica_config_set_groups(scfg, "secp384r1"));
+    for (size_t i = 0; i < (sizeof(chunks) / sizeof(chunks[0])); i++) {
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        p.chunk = chunks[i];
+        CHECK_OK(pair_handshake(&p));
+        CHECK(mica_conn_hrr(p.client) && mica_conn_hrr(p.server));
+        CHECK(strcmp(mica_conn_group(p.client), "secp384r1") == 0);
+        CHECK(pair_transfer(&p, true, 5000));
+        pair_free(&p);
+    }
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
+static void key_update_and_close(void)
+{
+    mica_config *scfg = server_config("ed25519"), *ccfg = client_config();
+    struct pair p;
+    uint8_t buf[16];
+    size_t n = 99;
+
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    for (int i = 0; i < 3; i++) {
+        CHECK_OK(mica_conn_key_update(p.client, i == 1));
+        CHECK(pair_transfer(&p, true, 3000));
+        CHECK(pair_transfer(&p, false, 3000));
+        CHECK_OK(mica_conn_key_update(p.server, 1));
+        CHECK(pair_transfer(&p, false, 100));
+        CHECK(pair_transfer(&p, true, 100));
+    }
+    /* half-close: the client closes; the server may still send */
+    CHECK_OK(mica_conn_close(p.client));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_peer_closed(p.server));
+    CHECK_OK(mica_conn_read(p.server, buf, sizeof(buf), &n));
+    CHECK(n == 0); /* end of stream */
+    {
+        size_t w = 0;
+        CHECK_OK(mica_conn_write(p.server, (const uint8_t *)"late", 4, &w));
+        CHECK_OK(pair_move(&p));
+        CHECK_OK(mica_conn_read(p.client, buf, sizeof(buf), &n));
+        CHECK(n == 4 && memcmp(buf, "late", 4) == 0);
+    }
+    CHECK_ERR(mica_conn_write(p.client, (const uint8_t *)"x", 1, &n), MICA_E_CLOSED);
+    CHECK_OK(mica_conn_close(p.server));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_peer_closed(p.client));
+    pair_free(&p);
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
+static void large_transfer(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    struct pair p;
+
+    CHECK_OK(mica_config_set_cipher_suites(ccfg, "TLS_AES_128_GCM_SHA256"));
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK(pair_transfer(&p, true, 64u * 1024u * 1024u));
+    CHECK(pair_transfer(&p, false, 8u * 1024u * 1024u));
+    pair_free(&p);
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
+static void alpn_and_sni(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    struct pair p;
+
+    CHECK_OK(mica_config_set_alpn(scfg, "h2,http/1.1"));
+    CHECK_OK(mica_config_set_alpn(ccfg, "http/1.1,h2"));
+    CHECK_OK(pair_new(&p, ccfg, scfg, "www.test.mica"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK(strcmp(mica_conn_alpn(p.client), "h2") == 0); /* the server's preference */
+    CHECK(strcmp(mica_conn_alpn(p.server), "h2") == 0);
+    CHECK(strcmp(mica_conn_server_name(p.server), "www.test.mica") == 0);
+    pair_free(&p);
+    /* no protocol in common */
+    CHECK_OK(mica_config_set_alpn(ccfg, "spdy/3"));
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK(pair_handshake(&p) != MICA_OK);
+    CHECK_ERR(mica_conn_error(p.server), MICA_E_NO_APPLICATION_PROTOCOL);
+    CHECK_ERR(mica_conn_error(p.client), MICA_E_PEER_ALERT);
+    CHECK(mica_conn_error_alert(p.client) == MICA_ALERT_NO_APPLICATION_PROTOCOL);
+    pair_free(&p);
+    /* a name the certificate does not cover */
+    CHECK_OK(mica_config_set_alpn(ccfg, "h2"));
+    CHECK_OK(pair_new(&p, ccfg, scfg, "example.com"));
+    CHECK_ERR(pair_handshake(&p), MICA_E_CERT_HOSTNAME);
+    CHECK_ERR(mica_conn_error(p.server), MICA_E_PEER_ALERT);
+    CHECK(mica_conn_error_alert(p.server) == MICA_ALERT_BAD_CERTIFICATE);
+    pair_free(&p);
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
+int main(void)
+{
+    matrix();
+    hrr_and_fragments();
+    key_update_and_close();
+    alpn_and_sni();
+    large_transfer();
+    return check_exit("test_handshake");
+}
