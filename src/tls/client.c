@@ -537,15 +537,13 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
     return MICA_OK;
 }
 
-static mica_err on_cert_or_cr(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
-                              enum mica_state *next)
+static mica_err on_certificate_request(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                       enum mica_state *next)
 {
     struct mica_certificate_request cr;
     mica_err err;
 
-    if (type == MICA_HS_CERTIFICATE) {
-        return on_certificate(c, msg, len, next);
-    }
+    (void)type;
     err = mica_msg_decode_certificate_request(msg + MICA_HANDSHAKE_HEADER_LEN,
                                               len - MICA_HANDSHAKE_HEADER_LEN, &cr);
     if (err != MICA_OK) {
@@ -688,19 +686,16 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
 }
 
 /* RFC 8446 Appendix A.1 as a table; see fsm.c for how it is used */
-const struct mica_fsm_row mica_client_fsm[MICA_ST__COUNT] = {
-    /* state               accepts                                       handler
-                           may go to */
-    [C_WAIT_SH] = {MICA_M(MICA_HS_SERVER_HELLO), on_server_hello,
-                   MICA_S(C_WAIT_SH) | MICA_S(C_WAIT_EE)},
-    [C_WAIT_EE] = {MICA_M(MICA_HS_ENCRYPTED_EXTENSIONS), on_encrypted_extensions,
-                   MICA_S(C_WAIT_CERT_CR)},
-    [C_WAIT_CERT_CR] = {MICA_M(MICA_HS_CERTIFICATE) | MICA_M(MICA_HS_CERTIFICATE_REQUEST),
-                        on_cert_or_cr, MICA_S(C_WAIT_CERT) | MICA_S(C_WAIT_CV)},
-    [C_WAIT_CERT] = {MICA_M(MICA_HS_CERTIFICATE), on_cert, MICA_S(C_WAIT_CV)},
-    [C_WAIT_CV] = {MICA_M(MICA_HS_CERTIFICATE_VERIFY), on_certificate_verify,
-                   MICA_S(C_WAIT_FINISHED)},
-    [C_WAIT_FINISHED] = {MICA_M(MICA_HS_FINISHED), on_finished, MICA_S(MICA_ST_CONNECTED)},
-    [MICA_ST_CONNECTED] = {MICA_M(MICA_HS_NEW_SESSION_TICKET) | MICA_M(MICA_HS_KEY_UPDATE),
-                           on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+const struct mica_fsm_row mica_client_fsm[] = {
+    /* state          message received                 handler                 may go to */
+    {C_WAIT_SH, MICA_HS_SERVER_HELLO, on_server_hello, MICA_S(C_WAIT_SH) | MICA_S(C_WAIT_EE)},
+    {C_WAIT_EE, MICA_HS_ENCRYPTED_EXTENSIONS, on_encrypted_extensions, MICA_S(C_WAIT_CERT_CR)},
+    {C_WAIT_CERT_CR, MICA_HS_CERTIFICATE, on_cert, MICA_S(C_WAIT_CV)},
+    {C_WAIT_CERT_CR, MICA_HS_CERTIFICATE_REQUEST, on_certificate_request, MICA_S(C_WAIT_CERT)},
+    {C_WAIT_CERT, MICA_HS_CERTIFICATE, on_cert, MICA_S(C_WAIT_CV)},
+    {C_WAIT_CV, MICA_HS_CERTIFICATE_VERIFY, on_certificate_verify, MICA_S(C_WAIT_FINISHED)},
+    {C_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_NEW_SESSION_TICKET, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_NONE, 0, NULL, 0},
 };

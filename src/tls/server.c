@@ -529,10 +529,10 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
 }
 
 /* RFC 8446 Appendix A.2 as a table; see fsm.c for how it is used */
-const struct mica_fsm_row mica_server_fsm[MICA_ST__COUNT] = {
-    [S_START] = {MICA_M(MICA_HS_CLIENT_HELLO), on_client_hello,
-                 MICA_S(S_START) | MICA_S(S_WAIT_FINISHED)},
-    [S_WAIT_FINISHED] = {MICA_M(MICA_HS_FINISHED), on_finished, MICA_S(MICA_ST_CONNECTED)},
-    [MICA_ST_CONNECTED] = {MICA_M(MICA_HS_KEY_UPDATE), on_post_handshake,
-                           MICA_S(MICA_ST_CONNECTED)},
+const struct mica_fsm_row mica_server_fsm[] = {
+    /* state          message received       handler            may go to */
+    {S_START, MICA_HS_CLIENT_HELLO, on_client_hello, MICA_S(S_START) | MICA_S(S_WAIT_FINISHED)},
+    {S_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_NONE, 0, NULL, 0},
 };
