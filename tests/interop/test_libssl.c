@@ -263,8 +263,77 @@ static void mica_server_case(const char *kind, const char *suite, const char *os
     mica_config_free(scfg);
 }
 
+/* key log: the NSS lines mica writes must be exactly the ones libssl writes for the same
+ * connection (same client_random, same secrets), so Wireshark decrypts mica's traffic */
+static char mica_log[4096], ossl_log[4096];
+
+static void mica_keylog(void *ctx, const char *line)
+{
+    (void)ctx;
+    snprintf(mica_log + strlen(mica_log), sizeof(mica_log) - strlen(mica_log), "%s\n", line);
+}
+
+static void ossl_keylog(const SSL *ssl, const char *line)
+{
+    (void)ssl;
+    snprintf(ossl_log + strlen(ossl_log), sizeof(ossl_log) - strlen(ossl_log), "%s\n", line);
+}
+
+static bool same_lines(const char *a, const char *b)
+{
+    /* every line of a is a line of b, and the counts match */
+    size_t na = 0, nb = 0;
+    const char *p;
+
+    for (p = a; *p != '\0'; p++) {
+        na += *p == '\n';
+    }
+    for (p = b; *p != '\0'; p++) {
+        nb += *p == '\n';
+    }
+    if (na != nb || na == 0) {
+        return false;
+    }
+    for (p = a; *p != '\0';) {
+        const char *e = strchr(p, '\n');
+        char line[512];
+        size_t n = (size_t)(e - p);
+        if (n >= sizeof(line)) {
+            return false;
+        }
+        memcpy(line, p, n);
+        line[n] = '\0';
+        if (strstr(b, line) == NULL) {
+            return false;
+        }
+        p = e + 1;
+    }
+    return true;
+}
+
+static void keylog_matches(void)
+{
+    struct peer o;
+    mica_config *ccfg = client_config();
+    mica_conn *m = NULL;
+    SSL_CTX *ctx = ossl_ctx(true, "ecdsa-p256", NULL, NULL);
+
+    SSL_CTX_set_keylog_callback(ctx, ossl_keylog);
+    mica_config_set_keylog(ccfg, mica_keylog, NULL);
+    peer_init(&o, ctx, true);
+    CHECK_OK(mica_conn_new_client(ccfg, "localhost", &m));
+    CHECK(move(m, &o) && mica_conn_is_connected(m));
+    CHECK(strstr(mica_log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") == mica_log);
+    CHECK_MSG(same_lines(mica_log, ossl_log), "key logs differ:\nmica:\n%slibssl:\n%s", mica_log,
+              ossl_log);
+    mica_conn_free(m);
+    peer_free(&o);
+    mica_config_free(ccfg);
+}
+
 int main(void)
 {
+    keylog_matches();
     static const char *const suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                          "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
                                          "TLS_AES_128_CCM_8_SHA256"};
