@@ -307,6 +307,13 @@ static mica_err on_alert(mica_conn *c, const uint8_t *p, size_t len)
 
 static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
 {
+    /* A stateless server's fresh connection sees the client's CCS before the second
+     * ClientHello; whether that is allowed depends on that hello carrying our cookie, so
+     * the decision waits for it (server.c). */
+    if (c->server && c->state == S_START && !c->hrr && !c->ccs_before_ch && len == 1 && p[0] == 1) {
+        c->ccs_before_ch = true;
+        return MICA_OK;
+    }
     /* RFC 8446 5: a change_cipher_spec "consisting of the single byte value 0x01" received
      * "after the first ClientHello ... and before the peer's Finished" "MUST simply drop it";
      * any other "MUST abort the handshake with an unexpected_message alert" */

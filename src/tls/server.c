@@ -236,22 +236,92 @@ static mica_err check_client_hello(mica_conn *c, const struct mica_client_hello 
     return MICA_OK;
 }
 
-static mica_err send_hello_retry_request(mica_conn *c, const struct mica_group *g,
-                                         const uint8_t *ch_msg, size_t ch_len,
-                                         const struct mica_client_hello *ch)
-{
-    uint8_t buf[256];
-    mica_wr w = mica_wr_init(buf, sizeof(buf));
-    size_t msg, m, ext, len;
+/*
+ * HelloRetryRequest cookies (RFC 8446 4.2.2), so a server can stay stateless across the
+ * HRR: everything needed to continue is in the cookie, authenticated with the config's
+ * key, and a fresh connection given the second ClientHello rebuilds the transcript from
+ * it. Layout: version(1) suite(2) group(2) issued_ms(8) ccs_sent(1) hash_len(1)
+ * Hash(ClientHello1) HMAC-SHA256(key, all before)(32).
+ */
+#define COOKIE_VERSION 1u
+#define COOKIE_MAC_LEN 32u
+#define COOKIE_LIFETIME_MS 60000u /* the second ClientHello follows within one round trip */
 
-    TRY(mica_transcript_add(&c->t, ch_msg, ch_len));
-    TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
-    TRY(mica_transcript_hrr(&c->t));
+struct cookie {
+    const struct mica_suite *suite;
+    uint16_t group;
+    bool ccs_sent;
+    uint8_t hash[MICA_MAX_HASH_LEN];
+    size_t hash_len;
+};
+
+static mica_err make_cookie(const mica_conn *c, const uint8_t *ch1_hash, uint8_t *out, size_t cap,
+                            size_t *len)
+{
+    mica_wr w = mica_wr_init(out, cap);
+    uint8_t *mac;
+    size_t n;
+
+    mica_wr_u8(&w, COOKIE_VERSION);
+    mica_wr_u16(&w, c->suite->id);
+    mica_wr_u16(&w, c->hrr_group);
+    mica_wr_u64(&w, mica_clock_now(&c->cfg->clock));
+    mica_wr_u8(&w, c->ccs_sent ? 1 : 0);
+    mica_wr_u8(&w, c->suite->hash->len);
+    mica_wr_bytes(&w, ch1_hash, c->suite->hash->len);
+    n = w.len;
+    mac = mica_wr_reserve(&w, COOKIE_MAC_LEN);
+    ENSURE(mac != NULL, MICA_E_INTERNAL);
+    TRY(mica_hmac(&mica_hash_sha256, c->cfg->cookie_key, sizeof(c->cfg->cookie_key), out, n, mac));
+    return mica_wr_finish(&w, len);
+}
+
+static mica_err open_cookie(mica_conn *c, mica_rd r, struct cookie *ck)
+{
+    uint8_t mac[COOKIE_MAC_LEN];
+    const uint8_t *start = r.p, *got;
+    uint8_t version, ccs, hlen;
+    uint16_t suite;
+    uint64_t issued, now = mica_clock_now(&c->cfg->clock);
+    size_t n;
+
+    if (r.n < COOKIE_MAC_LEN) {
+        return MICA_E_ILLEGAL_PARAMETER;
+    }
+    n = r.n - COOKIE_MAC_LEN;
+    TRY(mica_hmac(&mica_hash_sha256, c->cfg->cookie_key, sizeof(c->cfg->cookie_key), start, n,
+                  mac));
+    TRY(mica_rd_skip(&r, n));
+    TRY(mica_rd_bytes(&r, COOKIE_MAC_LEN, &got));
+    ENSURE(mica_ct_eq(mac, got, COOKIE_MAC_LEN), MICA_E_ILLEGAL_PARAMETER);
+    r = mica_rd_init(start, n);
+    ENSURE(mica_rd_u8(&r, &version) == MICA_OK && version == COOKIE_VERSION &&
+               mica_rd_u16(&r, &suite) == MICA_OK && mica_rd_u16(&r, &ck->group) == MICA_OK &&
+               mica_rd_u64(&r, &issued) == MICA_OK && mica_rd_u8(&r, &ccs) == MICA_OK &&
+               mica_rd_u8(&r, &hlen) == MICA_OK && hlen <= MICA_MAX_HASH_LEN &&
+               mica_rd_copy(&r, ck->hash, hlen) == MICA_OK && mica_rd_end(&r) == MICA_OK,
+           MICA_E_ILLEGAL_PARAMETER);
+    ck->suite = mica_suite_by_id(suite);
+    ck->ccs_sent = ccs != 0;
+    ck->hash_len = hlen;
+    ENSURE(ck->suite != NULL && ck->suite->hash->len == hlen, MICA_E_ILLEGAL_PARAMETER);
+    ENSURE(issued <= now + 1000u && now - issued <= COOKIE_LIFETIME_MS, MICA_E_ILLEGAL_PARAMETER);
+    return MICA_OK;
+}
+
+/* build_hrr: the HelloRetryRequest for the chosen suite and group, with the cookie; the
+ * same bytes again when a stateless server rebuilds its transcript */
+static mica_err build_hrr(const mica_conn *c, mica_rd session_id, const uint8_t *cookie,
+                          size_t cookie_len, uint8_t *buf, size_t cap, size_t *len)
+{
+    mica_wr w = mica_wr_init(buf, cap);
+    size_t msg, m, ext;
+
     mica_msg_open(&w, MICA_HS_SERVER_HELLO, &msg);
     mica_wr_u16(&w, 0x0303);
     mica_wr_bytes(&w, hrr_random, sizeof(hrr_random));
     mica_wr_open8(&w, &m);
-    mica_wr_bytes(&w, ch->session_id.p, ch->session_id.n);
+    mica_wr_bytes(&w, session_id.p, session_id.n);
     mica_wr_close(&w, m);
     mica_wr_u16(&w, c->suite->id);
     mica_wr_u8(&w, 0);
@@ -261,19 +331,100 @@ static mica_err send_hello_retry_request(mica_conn *c, const struct mica_group *
     mica_wr_u16(&w, 0x0304);
     mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
     mica_wr_u16(&w, 2);
-    mica_wr_u16(&w, g->id);
+    mica_wr_u16(&w, c->hrr_group);
+    mica_wr_u16(&w, MICA_EXT_COOKIE);
+    mica_wr_open16(&w, &m);
+    {
+        size_t k;
+        mica_wr_open16(&w, &k);
+        mica_wr_bytes(&w, cookie, cookie_len);
+        mica_wr_close(&w, k);
+    }
+    mica_wr_close(&w, m);
     mica_wr_close(&w, ext);
     mica_msg_close(&w, msg);
-    TRY(mica_wr_finish(&w, &len));
-    TRY(mica_conn_send_hs(c, buf, len));
+    return mica_wr_finish(&w, len);
+}
+
+static mica_err send_hello_retry_request(mica_conn *c, const struct mica_group *g,
+                                         const uint8_t *ch_msg, size_t ch_len,
+                                         const struct mica_client_hello *ch)
+{
+    uint8_t buf[512], cookie[128], ch1_hash[MICA_MAX_HASH_LEN];
+    size_t len = 0, cookie_len = 0;
+
     c->hrr = true;
     c->hrr_group = g->id;
     /* D.4: the dummy CCS right after the first handshake message, when the client asked
-     * for compatibility mode with a session id */
-    if (ch->session_id.n > 0) {
-        TRY(mica_conn_send_ccs(c));
+     * for compatibility mode with a session id; the cookie records that it was sent */
+    c->ccs_sent = c->ccs_sent || (ch->session_id.n > 0 && c->cfg->middlebox_compat);
+    TRY(mica_transcript_add(&c->t, ch_msg, ch_len));
+    TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    TRY(mica_transcript_hash(&c->t, ch1_hash));
+    TRY(mica_transcript_hrr(&c->t));
+    TRY(make_cookie(c, ch1_hash, cookie, sizeof(cookie), &cookie_len));
+    TRY(build_hrr(c, ch->session_id, cookie, cookie_len, buf, sizeof(buf), &len));
+    TRY(mica_conn_send_hs(c, buf, len));
+    if (ch->session_id.n > 0 && c->cfg->middlebox_compat) {
+        static const uint8_t one = 1;
+        TRY(mica_conn_send(c, MICA_CT_CHANGE_CIPHER_SPEC, &one, 1));
     }
     return MICA_OK;
+}
+
+/*
+ * after_cookie: a second ClientHello. Either this connection sent the HRR (then the cookie
+ * must be the one it sent) or it is a fresh connection of a stateless server: then the
+ * cookie restores the suite, the group and the transcript -- message_hash(ClientHello1)
+ * and the HelloRetryRequest, rebuilt byte for byte.
+ */
+static mica_err after_cookie(mica_conn *c, const struct mica_client_hello *ch)
+{
+    struct cookie ck;
+    uint8_t hrr[512], synthetic[MICA_HANDSHAKE_HEADER_LEN + MICA_MAX_HASH_LEN];
+    size_t len = 0;
+
+    if ((ch->present & mica_ext_bit(MICA_EXT_COOKIE)) == 0 || c->hrr) {
+        /* RFC 8446 5: a CCS is allowed only "after the first ClientHello" */
+        if (c->ccs_before_ch) {
+            return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                             "the client sent a change_cipher_spec before its first ClientHello");
+        }
+    }
+    if ((ch->present & mica_ext_bit(MICA_EXT_COOKIE)) == 0) {
+        if (c->hrr) {
+            /* 4.2.2: the client "MUST copy the contents of the extension received in the
+             * HelloRetryRequest into a cookie extension in the new ClientHello" */
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the second ClientHello does not echo the HelloRetryRequest's cookie");
+        }
+        return MICA_OK;
+    }
+    if (open_cookie(c, ch->cookie, &ck) != MICA_OK) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the ClientHello's cookie was not issued by this server, was altered "
+                         "or has expired");
+    }
+    if (c->hrr) {
+        return ck.group == c->hrr_group && ck.suite == c->suite
+                   ? MICA_OK
+                   : mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                               "the cookie does not belong to this connection's retry");
+    }
+    /* stateless: continue where the connection that sent the HRR stopped */
+    c->suite = ck.suite;
+    c->hrr = true;
+    c->hrr_group = ck.group;
+    c->ccs_sent = ck.ccs_sent;
+    synthetic[0] = MICA_HS_MESSAGE_HASH;
+    synthetic[1] = 0;
+    synthetic[2] = 0;
+    synthetic[3] = (uint8_t)ck.hash_len;
+    memcpy(synthetic + MICA_HANDSHAKE_HEADER_LEN, ck.hash, ck.hash_len);
+    TRY(build_hrr(c, ch->session_id, ch->cookie.p, ch->cookie.n, hrr, sizeof(hrr), &len));
+    TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    TRY(mica_transcript_add(&c->t, synthetic, MICA_HANDSHAKE_HEADER_LEN + ck.hash_len));
+    return mica_transcript_add(&c->t, hrr, len);
 }
 
 static mica_err send_server_hello(mica_conn *c, const struct mica_client_hello *ch,
@@ -462,6 +613,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     TRY(check_client_hello(c, &ch));
     /* RFC 8446 4.1.2/5: the dummy CCS may come once the first ClientHello is in */
     c->ccs_ok = true;
+    TRY(after_cookie(c, &ch));
     suite = choose_suite(c, &ch);
     if (suite == NULL) {
         return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,

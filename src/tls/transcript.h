@@ -15,8 +15,7 @@
 
 #include "base/err.h"
 #include "crypto/crypto.h"
-
-#define MICA_HS_MESSAGE_HASH 254u /* HandshakeType message_hash (RFC 8446 4) */
+#include "tls/msg.h" /* MICA_HS_MESSAGE_HASH */
 
 struct mica_transcript {
     const struct mica_hash_desc *hash; /* NULL until chosen */

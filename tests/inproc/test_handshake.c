@@ -93,6 +93,60 @@ static void hrr_and_fragments(void)
     mica_config_free(ccfg);
 }
 
+/* a stateless server: the connection that sends the HelloRetryRequest is dropped, and a
+ * fresh one finishes the handshake from the cookie alone */
+static void stateless_hrr(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    mica_conn *client = NULL, *first = NULL, *second = NULL;
+    const uint8_t *out;
+    size_t len = 0, used = 0;
+    struct pair p;
+
+    CHECK_OK(mica_config_set_groups(ccfg, "x25519:secp256r1"));
+    CHECK_OK(mica_config_set_groups(scfg, "secp256r1"));
+    CHECK_OK(mica_conn_new_client(ccfg, "localhost", &client));
+    CHECK_OK(mica_conn_new_server(scfg, &first));
+    CHECK_OK(mica_conn_pending(client, &out, &len));
+    CHECK_OK(mica_conn_feed(first, out, len, &used));
+    mica_conn_sent(client, len);
+    CHECK_OK(mica_conn_pending(first, &out, &len)); /* HRR (+ CCS) */
+    CHECK_OK(mica_conn_feed(client, out, len, &used));
+    mica_conn_free(first); /* the server forgets everything */
+    CHECK_OK(mica_conn_new_server(scfg, &second));
+    memset(&p, 0, sizeof(p));
+    p.client = client;
+    p.server = second;
+    CHECK_OK(pair_handshake(&p));
+    CHECK(mica_conn_hrr(p.server) && mica_conn_hrr(p.client));
+    CHECK(strcmp(mica_conn_group(p.server), "secp256r1") == 0);
+    CHECK(pair_transfer(&p, true, 1000));
+    pair_free(&p);
+    /* a cookie from another server config (another key) is refused */
+    {
+        mica_config *other = server_config("ecdsa-p256");
+        CHECK_OK(mica_config_set_groups(other, "secp256r1"));
+        CHECK_OK(mica_conn_new_client(ccfg, "localhost", &client));
+        CHECK_OK(mica_conn_new_server(scfg, &first));
+        CHECK_OK(mica_conn_pending(client, &out, &len));
+        CHECK_OK(mica_conn_feed(first, out, len, &used));
+        mica_conn_sent(client, len);
+        CHECK_OK(mica_conn_pending(first, &out, &len));
+        CHECK_OK(mica_conn_feed(client, out, len, &used));
+        mica_conn_free(first);
+        CHECK_OK(mica_conn_new_server(other, &second));
+        p.client = client;
+        p.server = second;
+        CHECK(pair_handshake(&p) != MICA_OK);
+        CHECK_ERR(mica_conn_error(p.server), MICA_E_ILLEGAL_PARAMETER);
+        CHECK(mica_conn_error_alert(p.client) == MICA_ALERT_ILLEGAL_PARAMETER);
+        pair_free(&p);
+        mica_config_free(other);
+    }
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
 static void key_update_and_close(void)
 {
     mica_config *scfg = server_config("ed25519"), *ccfg = client_config();
@@ -183,6 +237,7 @@ int main(void)
 {
     matrix();
     hrr_and_fragments();
+    stateless_hrr();
     key_update_and_close();
     alpn_and_sni();
     large_transfer();
