@@ -25,7 +25,8 @@ decoders take (fuzz_client_hello.c adds the header itself).
   *.built  seeds built here, only by this script, to reach what RFC 8448 does not use:
            ALPN, status_request, cookie, record_size_limit, post_handshake_auth,
            GREASE, OCSP in a CertificateEntry, HelloRetryRequest variants, a TLS 1.2
-           ServerHello, an illegal KeyUpdate, other alerts
+           ServerHello, an illegal KeyUpdate, other alerts, and section 4's whole
+           ClientHello (RFC 8448 prints it whole only as a record's payload)
 
 The output is deterministic. Only *.seed and *.built files in these target directories
 are replaced; anything else there (inputs saved from a fuzzing run) is left alone.
@@ -197,8 +198,15 @@ def write(d, seeds, suffix):
 
 
 def main():
-    rfc = rfc_seeds(load())
+    rows = load()
+    rfc = rfc_seeds(rows)
     built = built_seeds()
+    # section 4's "construct a ClientHello" stops before the binders (the part they
+    # cover); the whole message is the first record the client sends
+    for section, side, step, field, value in rows:
+        if (section, side, step, field) == (4, "client", "send handshake record", "payload"):
+            built["fuzz_client_hello"]["s4_client_whole"] = value[4:]
+            break
     for target in ALL:
         d = os.path.join(OUT, target)
         n = write(d, rfc[target], ".seed")
