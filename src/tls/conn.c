@@ -27,7 +27,8 @@ static void queue_alert(mica_conn *c, mica_alert alert)
     }
 }
 
-static mica_err fail_v(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, va_list ap)
+__attribute__((format(printf, 4, 0))) static mica_err
+fail_v(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, va_list ap)
 {
     if (c->err != MICA_OK) {
         return c->err; /* the first failure sticks */

@@ -42,7 +42,9 @@ static SSL_CTX *ossl_ctx(bool server, const char *kind, const char *suites, cons
                                       "TLS_AES_128_CCM_8_SHA256");
     }
     if (groups != NULL) {
-        SSL_CTX_set1_groups_list(ctx, groups);
+        char list[128]; /* the macro casts away const */
+        snprintf(list, sizeof(list), "%s", groups);
+        SSL_CTX_set1_groups_list(ctx, list);
     }
     if (server) {
         snprintf(path, sizeof(path), "%s", vec_path("certs/"));
