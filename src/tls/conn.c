@@ -225,8 +225,8 @@ mica_err mica_conn_send_ccs(mica_conn *c)
 mica_err mica_conn_pending(mica_conn *c, const uint8_t **out, size_t *len)
 {
     ENSURE(c != NULL && out != NULL && len != NULL, MICA_E_ARGUMENT);
-    *out = c->out + c->out_off;
     *len = c->out_len - c->out_off;
+    *out = *len > 0 ? c->out + c->out_off : c->out; /* out may be NULL: nothing sent yet */
     return MICA_OK;
 }
 
