@@ -147,6 +147,49 @@ static void stateless_hrr(void)
     mica_config_free(ccfg);
 }
 
+/* RFC 8449: each side's records stay within the limit the other announced */
+struct limit_watch {
+    size_t max_c2s, max_s2c;
+};
+
+static void watch_records(void *ctx, bool to_server, uint8_t *buf, size_t *len)
+{
+    struct limit_watch *w = ctx;
+    size_t off = 0;
+
+    while (off + 5 <= *len) {
+        size_t n = (size_t)buf[off + 3] << 8 | buf[off + 4];
+        if (buf[off] == 23) { /* protected records */
+            size_t *max = to_server ? &w->max_c2s : &w->max_s2c;
+            *max = n > *max ? n : *max;
+        }
+        off += 5 + n;
+    }
+}
+
+static void record_size_limit(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    struct limit_watch w = {0, 0};
+    struct pair p;
+
+    CHECK_OK(mica_config_set_record_size_limit(ccfg, 512));
+    CHECK_OK(mica_config_set_record_size_limit(scfg, 1000));
+    CHECK_ERR(mica_config_set_record_size_limit(scfg, 63), MICA_E_ARGUMENT);
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    p.tamper = watch_records;
+    p.tamper_ctx = &w;
+    CHECK_OK(pair_handshake(&p));
+    CHECK(pair_transfer(&p, false, 100000));
+    CHECK(pair_transfer(&p, true, 100000));
+    /* ciphertext = inner plaintext (content + type) + 16-byte tag */
+    CHECK_MSG(w.max_s2c == 512 + 16, "server records up to %zu bytes", w.max_s2c);
+    CHECK_MSG(w.max_c2s == 1000 + 16, "client records up to %zu bytes", w.max_c2s);
+    pair_free(&p);
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
 static void key_update_and_close(void)
 {
     mica_config *scfg = server_config("ed25519"), *ccfg = client_config();
@@ -181,6 +224,18 @@ static void key_update_and_close(void)
     CHECK_OK(mica_conn_close(p.server));
     CHECK_OK(pair_move(&p));
     CHECK(mica_conn_peer_closed(p.client));
+    pair_free(&p);
+    /* the other order: the server closes first, the client answers */
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK_OK(mica_conn_close(p.server));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_peer_closed(p.client) && !mica_conn_peer_closed(p.server));
+    CHECK_OK(mica_conn_read(p.client, buf, sizeof(buf), &n));
+    CHECK(n == 0);
+    CHECK_OK(mica_conn_close(p.client));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_peer_closed(p.server));
     pair_free(&p);
     mica_config_free(scfg);
     mica_config_free(ccfg);
@@ -238,6 +293,7 @@ int main(void)
     matrix();
     hrr_and_fragments();
     stateless_hrr();
+    record_size_limit();
     key_update_and_close();
     alpn_and_sni();
     large_transfer();
