@@ -7,19 +7,23 @@
 
 #include <mica/mica.h>
 
+#include "cmd.h"
+
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mica <command> [options]\n"
                "\n"
                "commands:\n"
+               "  client      connect to a TLS 1.3 server and relay standard input/output\n"
+               "  server      serve TLS 1.3: echo data back (--echo) or a status page (--www)\n"
                "  list        the cipher suites, groups and signature schemes mica offers\n"
                "  errors      every error code with its TLS alert and sentence\n"
                "              (--markdown: the table docs/ERRORS.md is made of)\n"
                "  version     print the version\n"
                "  help        this text\n"
                "\n"
-               "mica speaks TLS 1.3 only. The client and server commands arrive with the\n"
-               "handshake engine.\n");
+               "mica <command> --help describes a command's options. mica speaks TLS 1.3 "
+               "only.\n");
 }
 
 static int cmd_list(void)
@@ -71,6 +75,12 @@ int main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "help";
 
+    if (strcmp(cmd, "client") == 0) {
+        return cmd_client(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "server") == 0) {
+        return cmd_server(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "list") == 0) {
         return cmd_list();
     }

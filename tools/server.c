@@ -1,0 +1,869 @@
+/*
+ * mica server: many TLS 1.3 connections at once on one poll() loop over the non-blocking
+ * mica_io API.
+ *
+ * The event loop
+ * --------------
+ * One pollfd array is rebuilt before each poll(): [0] the read end of a self-pipe that
+ * SIGINT and SIGTERM write to, [1] the listening socket (left out while --max-conns
+ * connections are open, so the kernel's backlog holds the rest), then one entry per
+ * connection with the events its state waits for. Each connection is a small state
+ * machine advanced by step() whenever poll() reports its socket or its deadline passes:
+ *
+ *   HANDSHAKE --ok--> ECHO ------------------------ peer close_notify --> CLOSING
+ *             --ok--> REQUEST --\r\n\r\n--> RESPOND ----- all written ---> CLOSING
+ *   CLOSING (our close_notify flushed, SHUT_WR) --> LINGER (read and discard until
+ *   the peer closes or 2 s pass) --> freed
+ *
+ * step() runs a state until it returns MICA_WANT_READ or MICA_WANT_WRITE, which become
+ * the connection's poll events; a fatal error ends the connection, with one log line.
+ * Backpressure: ECHO reads nothing more while what it read is not yet taken by the
+ * engine, so a client that does not read cannot make the server buffer without bound.
+ * Deadlines: the handshake and the HTTP request must complete within 10 s; LINGER lasts
+ * at most 2 s. The nearest deadline is poll()'s timeout.
+ */
+#include "cmd.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <mica/io.h>
+#include <mica/mica.h>
+
+#define PREFIX "mica server"
+
+#define DEFAULT_ACCEPT "127.0.0.1:4433"
+#define DEFAULT_MAX_CONNS 1000
+#define HANDSHAKE_TIMEOUT_MS 10000
+#define REQUEST_TIMEOUT_MS 10000
+#define LINGER_MS 2000
+#define ACCEPT_PAUSE_MS 1000 /* after running out of file descriptors */
+#define ACCEPT_BATCH 64      /* connections accepted per wakeup, so old ones are served too */
+#define ECHO_CAP 16384
+#define REQUEST_CAP 8192 /* the largest HTTP request head --www reads */
+
+enum mode { MODE_ECHO, MODE_WWW };
+
+enum conn_state { ST_HANDSHAKE, ST_ECHO, ST_REQUEST, ST_RESPOND, ST_CLOSING, ST_LINGER };
+
+struct server_opts {
+    const char *cert;
+    const char *key;
+    const char *accept;
+    const char *ciphers;
+    const char *groups;
+    const char *alpn;
+    enum mode mode;
+    unsigned long max_conns;
+    bool verbose;
+};
+
+struct conn {
+    mica_io *io;
+    enum conn_state state;
+    short events;        /* what poll() waits for */
+    int64_t deadline_ms; /* 0: none */
+    char peer[64];       /* "127.0.0.1:50000", "[::1]:50000" */
+    unsigned char *buf;  /* ECHO: read, not yet written back; REQUEST: the request head;
+                            RESPOND: the response */
+    size_t len, off, cap;
+};
+
+struct server {
+    const struct server_opts *o;
+    mica_config *cfg;
+    int listen_fd;
+    int sig_fd;
+    struct conn **conns;
+    size_t n;
+    int64_t accept_paused_until;
+    struct pollfd *pfds;
+};
+
+static int sig_pipe[2] = {-1, -1};
+static volatile sig_atomic_t stopping;
+
+/* SIGINT, SIGTERM: wake poll() through the self-pipe (a flag alone could be set just
+ * before poll() sleeps). */
+static void on_signal(int sig)
+{
+    int saved = errno;
+    stopping = 1;
+    unsigned char b = (unsigned char)sig;
+    (void)!write(sig_pipe[1], &b, 1);
+    errno = saved;
+}
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+__attribute__((format(printf, 2, 3))) static void log_conn(const struct conn *c, const char *fmt,
+                                                           ...)
+{
+    va_list ap;
+    char line[512];
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, PREFIX ": %s: %s\n", c->peer, line);
+}
+
+static void server_usage(FILE *f)
+{
+    fprintf(f,
+            "usage: mica server --cert FILE --key FILE [options]\n"
+            "\n"
+            "Serve TLS 1.3 on a TCP port, many connections at once. Each failed handshake\n"
+            "is logged on standard error as one line: mica server: ADDRESS:PORT: reason.\n"
+            "SIGINT (Ctrl-C) or SIGTERM stops the server.\n"
+            "\n"
+            "options:\n"
+            "  --cert FILE        the certificate chain (PEM: the leaf first, then\n"
+            "                     intermediates)\n"
+            "  --key FILE         the leaf's private key (PEM)\n"
+            "  --accept HOST:PORT where to listen (default " DEFAULT_ACCEPT "; [::1]:PORT for\n"
+            "                     IPv6, 0.0.0.0:PORT or [::]:PORT for every interface)\n"
+            "  --ciphers LIST     cipher suites in preference order, separated by ':' or ','\n"
+            "                     (mica list shows the names)\n"
+            "  --groups LIST      key exchange groups in preference order\n"
+            "  --alpn LIST        application protocols to accept, in preference order\n"
+            "  --echo             send every byte received back to the client (the default)\n"
+            "  --www              answer an HTTP/1.x request with a page that shows the\n"
+            "                     negotiated parameters, then close\n"
+            "  --max-conns N      at most N connections at once (default %d); more wait in\n"
+            "                     the kernel's listen queue\n"
+            "  --verbose          also log each handshake that succeeds\n"
+            "  --help             this text\n"
+            "\n"
+            "examples:\n"
+            "  mica server --cert cert.pem --key key.pem --echo\n"
+            "  mica server --cert cert.pem --key key.pem --www --accept 127.0.0.1:8443\n"
+            "  curl --cacert ca.pem https://localhost:8443/\n",
+            DEFAULT_MAX_CONNS);
+}
+
+static int parse_server_args(int argc, char **argv, struct server_opts *o)
+{
+    const char *max = NULL;
+    bool echo = false, www = false;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int r;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            server_usage(stdout);
+            return 1;
+        }
+        if ((r = tool_opt_value(argc, argv, &i, "--cert", PREFIX, &o->cert)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--key", PREFIX, &o->key)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--accept", PREFIX, &o->accept)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0) {
+            if (r < 0) {
+                return -1;
+            }
+            continue;
+        }
+        if (strcmp(a, "--echo") == 0) {
+            echo = true;
+        } else if (strcmp(a, "--www") == 0) {
+            www = true;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            o->verbose = true;
+        } else {
+            fprintf(stderr, PREFIX ": unknown argument '%s' (see mica server --help)\n", a);
+            return -1;
+        }
+    }
+    if (echo && www) {
+        fprintf(stderr, PREFIX ": --echo and --www exclude each other\n");
+        return -1;
+    }
+    o->mode = www ? MODE_WWW : MODE_ECHO;
+    if (o->cert == NULL || o->key == NULL) {
+        fprintf(stderr, PREFIX ": --cert FILE and --key FILE are required (see mica server "
+                               "--help)\n");
+        return -1;
+    }
+    o->max_conns = DEFAULT_MAX_CONNS;
+    if (max != NULL) {
+        char *end;
+        errno = 0;
+        o->max_conns = strtoul(max, &end, 10);
+        if (errno != 0 || end == max || *end != '\0' || o->max_conns < 1 ||
+            o->max_conns > 1000000) {
+            fprintf(stderr, PREFIX ": --max-conns '%s' is not a number from 1 to 1000000\n", max);
+            return -1;
+        }
+    }
+    if (o->accept == NULL) {
+        o->accept = DEFAULT_ACCEPT;
+    }
+    return 0;
+}
+
+/* "ADDRESS:PORT" of a socket's peer (or its own address), IPv6 in brackets. */
+static void format_addr(int fd, bool peer, char *out, size_t cap)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    char host[INET6_ADDRSTRLEN] = "?";
+    unsigned port = 0;
+
+    memset(&ss, 0, sizeof ss);
+    int r = peer ? getpeername(fd, (struct sockaddr *)&ss, &len)
+                 : getsockname(fd, (struct sockaddr *)&ss, &len);
+    if (r == 0 && ss.ss_family == AF_INET) {
+        const struct sockaddr_in *in4 = (const struct sockaddr_in *)&ss;
+        inet_ntop(AF_INET, &in4->sin_addr, host, sizeof host);
+        port = ntohs(in4->sin_port);
+        snprintf(out, cap, "%s:%u", host, port);
+        return;
+    }
+    if (r == 0 && ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
+        port = ntohs(in6->sin6_port);
+        snprintf(out, cap, "[%s]:%u", host, port);
+        return;
+    }
+    snprintf(out, cap, "unknown address");
+}
+
+/* ---- connections ------------------------------------------------------------------ */
+
+static struct conn *conn_new(mica_io *io)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (c == NULL) {
+        return NULL;
+    }
+    c->io = io;
+    c->state = ST_HANDSHAKE;
+    c->deadline_ms = now_ms() + HANDSHAKE_TIMEOUT_MS;
+    format_addr(mica_io_fd(io), true, c->peer, sizeof c->peer);
+    return c;
+}
+
+static void conn_free(struct conn *c)
+{
+    mica_io_free(c->io);
+    free(c->buf);
+    free(c);
+}
+
+static int conn_reserve(struct conn *c, size_t cap)
+{
+    if (c->cap >= cap) {
+        return 0;
+    }
+    unsigned char *p = realloc(c->buf, cap);
+    if (p == NULL) {
+        return -1;
+    }
+    c->buf = p;
+    c->cap = cap;
+    return 0;
+}
+
+static bool engine_has_output(struct conn *c)
+{
+    const uint8_t *out = NULL;
+    size_t len = 0;
+    (void)mica_conn_pending(mica_io_conn(c->io), &out, &len);
+    return len > 0;
+}
+
+/* Wait for what err asks; anything else is the end of the connection (returns false). */
+static bool wait_for(struct conn *c, mica_err err)
+{
+    if (err == MICA_WANT_READ) {
+        c->events = POLLIN;
+        if (engine_has_output(c)) {
+            c->events |= POLLOUT;
+        }
+        return true;
+    }
+    if (err == MICA_WANT_WRITE) {
+        c->events = POLLOUT;
+        return true;
+    }
+    return false;
+}
+
+static void log_negotiated(const struct conn *c)
+{
+    const mica_conn *tls = mica_io_conn(c->io);
+    const char *alpn = mica_conn_alpn(tls);
+    const char *sni = mica_conn_server_name(tls);
+    log_conn(c, "%s %s %s, alpn %s, sni %s", mica_conn_version(tls), mica_conn_cipher_suite(tls),
+             mica_conn_group(tls), alpn != NULL ? alpn : "none", sni != NULL ? sni : "none");
+}
+
+/* Append s to out (cap bytes) with the HTML special characters escaped. */
+static size_t html_escape(char *out, size_t cap, const char *s)
+{
+    size_t n = 0;
+    for (; *s != '\0'; s++) {
+        const char *rep = NULL;
+        char one[2] = {*s, '\0'};
+        switch (*s) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': rep = "&quot;"; break;
+        case '\'': rep = "&#39;"; break;
+        default: rep = one; break;
+        }
+        size_t k = strlen(rep);
+        if (n + k >= cap) {
+            break;
+        }
+        memcpy(out + n, rep, k);
+        n += k;
+    }
+    out[n] = '\0';
+    return n;
+}
+
+/* Replace c->buf with the HTTP response (status, extra headers, body). */
+static int set_response(struct conn *c, const char *status, const char *extra, const char *type,
+                        const char *body, bool head_only)
+{
+    size_t body_len = strlen(body);
+    char head[512];
+    int h = snprintf(head, sizeof head,
+                     "HTTP/1.1 %s\r\n"
+                     "Server: mica/%s\r\n"
+                     "Content-Type: %s\r\n"
+                     "Content-Length: %zu\r\n"
+                     "Strict-Transport-Security: max-age=31536000\r\n"
+                     "%s"
+                     "Connection: close\r\n"
+                     "\r\n",
+                     status, mica_version(), type, body_len, extra);
+    if (h < 0 || (size_t)h >= sizeof head) {
+        return -1;
+    }
+    size_t total = (size_t)h + (head_only ? 0 : body_len);
+    if (conn_reserve(c, total) != 0) {
+        return -1;
+    }
+    memcpy(c->buf, head, (size_t)h);
+    if (!head_only) {
+        memcpy(c->buf + h, body, body_len);
+    }
+    c->len = total;
+    c->off = 0;
+    return 0;
+}
+
+static int status_page(struct conn *c, const char *method, const char *target, bool head_only)
+{
+    const mica_conn *tls = mica_io_conn(c->io);
+    const char *alpn = mica_conn_alpn(tls);
+    const char *sni = mica_conn_server_name(tls);
+    const char *sig = mica_conn_sig_scheme(tls);
+    const char *group = mica_conn_group(tls);
+    char e_sni[768], e_alpn[768], e_req[1024], req[300];
+    char body[4096];
+
+    snprintf(req, sizeof req, "%s %s", method, target);
+    html_escape(e_sni, sizeof e_sni, sni != NULL ? sni : "none");
+    html_escape(e_alpn, sizeof e_alpn, alpn != NULL ? alpn : "none");
+    html_escape(e_req, sizeof e_req, req);
+    int n = snprintf(body, sizeof body,
+                     "<!DOCTYPE html>\n"
+                     "<html lang=\"en\">\n"
+                     "<head><meta charset=\"utf-8\"><title>mica</title></head>\n"
+                     "<body>\n"
+                     "<h1>mica %s: TLS 1.3</h1>\n"
+                     "<p>This connection negotiated:</p>\n"
+                     "<table>\n"
+                     "<tr><th>version</th><td>%s</td></tr>\n"
+                     "<tr><th>cipher suite</th><td>%s</td></tr>\n"
+                     "<tr><th>group</th><td>%s</td></tr>\n"
+                     "<tr><th>signature scheme</th><td>%s</td></tr>\n"
+                     "<tr><th>ALPN</th><td>%s</td></tr>\n"
+                     "<tr><th>SNI</th><td>%s</td></tr>\n"
+                     "<tr><th>client</th><td>%s</td></tr>\n"
+                     "<tr><th>request</th><td>%s</td></tr>\n"
+                     "</table>\n"
+                     "</body>\n"
+                     "</html>\n",
+                     mica_version(), mica_conn_version(tls), mica_conn_cipher_suite(tls),
+                     group != NULL ? group : "none", sig != NULL ? sig : "none", e_alpn, e_sni,
+                     c->peer, e_req);
+    if (n < 0 || (size_t)n >= sizeof body) {
+        return -1;
+    }
+    return set_response(c, "200 OK", "", "text/html; charset=utf-8", body, head_only);
+}
+
+/*
+ * The request head is complete in c->buf[0 .. c->len): answer it. Only the request line
+ * matters: METHOD SP TARGET SP HTTP/1.x.
+ */
+static int answer_request(struct conn *c)
+{
+    char method[16], target[256], version[16];
+    char line[512];
+    const char *eol = memchr(c->buf, '\n', c->len);
+    size_t line_len = (size_t)(eol - (const char *)c->buf);
+
+    if (line_len > 0 && c->buf[line_len - 1] == '\r') {
+        line_len--;
+    }
+    if (line_len >= sizeof line) {
+        return set_response(c, "414 URI Too Long", "", "text/plain", "request line too long\n",
+                            false);
+    }
+    memcpy(line, c->buf, line_len);
+    line[line_len] = '\0';
+    if (sscanf(line, "%15s %255s %15s", method, target, version) != 3 ||
+        strncmp(version, "HTTP/1.", 7) != 0) {
+        return set_response(c, "400 Bad Request", "", "text/plain",
+                            "mica --www speaks HTTP/1.0 and HTTP/1.1\n", false);
+    }
+    bool head = strcmp(method, "HEAD") == 0;
+    if (!head && strcmp(method, "GET") != 0) {
+        return set_response(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "text/plain",
+                            "GET or HEAD only\n", false);
+    }
+    return status_page(c, method, target, head);
+}
+
+/* Find the end of an HTTP request head: a blank line. */
+static bool head_complete(const struct conn *c)
+{
+    for (size_t i = 0; i + 1 < c->len; i++) {
+        if (c->buf[i] == '\n' &&
+            (c->buf[i + 1] == '\n' ||
+             (c->buf[i + 1] == '\r' && i + 2 < c->len && c->buf[i + 2] == '\n'))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void enter_closing(struct conn *c)
+{
+    c->state = ST_CLOSING;
+    c->deadline_ms = now_ms() + LINGER_MS;
+}
+
+/* Advance c as far as its socket allows. false: the connection is over (free it). */
+static bool step(struct server *s, struct conn *c)
+{
+    for (;;) {
+        mica_err err;
+        size_t n = 0;
+        switch (c->state) {
+        case ST_HANDSHAKE:
+            err = mica_io_handshake(c->io);
+            if (err != MICA_OK) {
+                if (wait_for(c, err)) {
+                    return true;
+                }
+                log_conn(c, "%s", mica_io_error_sentence(c->io));
+                return false;
+            }
+            if (s->o->verbose) {
+                log_negotiated(c);
+            }
+            if (s->o->mode == MODE_ECHO) {
+                c->state = ST_ECHO;
+                c->deadline_ms = 0;
+                if (conn_reserve(c, ECHO_CAP) != 0) {
+                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
+                    return false;
+                }
+            } else {
+                c->state = ST_REQUEST;
+                c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
+                if (conn_reserve(c, REQUEST_CAP) != 0) {
+                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
+                    return false;
+                }
+            }
+            break;
+
+        case ST_ECHO:
+            if (c->off < c->len) {
+                err = mica_io_write(c->io, c->buf + c->off, c->len - c->off, &n);
+                if (err != MICA_OK) {
+                    if (wait_for(c, err)) {
+                        return true;
+                    }
+                    log_conn(c, "%s", mica_io_error_sentence(c->io));
+                    return false;
+                }
+                c->off += n;
+                break;
+            }
+            c->off = c->len = 0;
+            err = mica_io_read(c->io, c->buf, c->cap, &n);
+            if (err != MICA_OK) {
+                if (wait_for(c, err)) {
+                    return true;
+                }
+                log_conn(c, "%s", mica_io_error_sentence(c->io));
+                return false;
+            }
+            if (n == 0) {
+                enter_closing(c); /* the client's close_notify: answer with ours */
+            }
+            c->len = n;
+            break;
+
+        case ST_REQUEST:
+            if (c->len == c->cap) {
+                if (set_response(c, "431 Request Header Fields Too Large", "", "text/plain",
+                                 "request head too large\n", false) != 0) {
+                    return false;
+                }
+                c->state = ST_RESPOND;
+                break;
+            }
+            err = mica_io_read(c->io, c->buf + c->len, c->cap - c->len, &n);
+            if (err != MICA_OK) {
+                if (wait_for(c, err)) {
+                    return true;
+                }
+                log_conn(c, "%s", mica_io_error_sentence(c->io));
+                return false;
+            }
+            if (n == 0) {
+                enter_closing(c); /* closed before a whole request: nothing to answer */
+                break;
+            }
+            c->len += n;
+            if (head_complete(c)) {
+                if (answer_request(c) != 0) {
+                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
+                    return false;
+                }
+                c->state = ST_RESPOND;
+            }
+            break;
+
+        case ST_RESPOND:
+            if (c->off == c->len) {
+                enter_closing(c);
+                break;
+            }
+            err = mica_io_write(c->io, c->buf + c->off, c->len - c->off, &n);
+            if (err != MICA_OK) {
+                if (wait_for(c, err)) {
+                    return true;
+                }
+                log_conn(c, "%s", mica_io_error_sentence(c->io));
+                return false;
+            }
+            c->off += n;
+            break;
+
+        case ST_CLOSING:
+            err = mica_io_close(c->io);
+            if (err == MICA_WANT_WRITE) {
+                c->events = POLLOUT;
+                return true;
+            }
+            if (err != MICA_OK) {
+                return false;
+            }
+            c->state = ST_LINGER;
+            break;
+
+        case ST_LINGER: {
+            /* Read until the client closes, so that closing our socket with unread data
+             * in it does not send a reset that could destroy the response in flight. */
+            unsigned char scratch[4096];
+            err = mica_io_read(c->io, scratch, sizeof scratch, &n);
+            if (err == MICA_OK && n > 0) {
+                break;
+            }
+            return err != MICA_OK && wait_for(c, err);
+        }
+
+        default: return false;
+        }
+    }
+}
+
+/* The deadline of c passed. false: free it. */
+static bool expire(struct conn *c)
+{
+    switch (c->state) {
+    case ST_HANDSHAKE:
+        log_conn(c, "the handshake did not complete within %d s", HANDSHAKE_TIMEOUT_MS / 1000);
+        return false;
+    case ST_REQUEST:
+        log_conn(c, "no complete HTTP request within %d s", REQUEST_TIMEOUT_MS / 1000);
+        return false;
+    default: return false; /* CLOSING, LINGER: done waiting */
+    }
+}
+
+/* ---- the loop ------------------------------------------------------------------------ */
+
+static void accept_some(struct server *s)
+{
+    for (int i = 0; i < ACCEPT_BATCH && s->n < s->o->max_conns; i++) {
+        mica_io *io = NULL;
+        errno = 0;
+        mica_err err = mica_io_accept(s->cfg, s->listen_fd, &io);
+        if (err == MICA_WANT_READ) {
+            return;
+        }
+        if (err != MICA_OK) {
+            int e = errno;
+            fprintf(stderr, PREFIX ": cannot accept a connection: %s\n",
+                    e != 0 ? strerror(e) : mica_err_sentence(err));
+            if (err == MICA_E_LIMIT || err == MICA_E_NOMEM) {
+                s->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+            }
+            return;
+        }
+        struct conn *c = NULL;
+        if (mica_io_set_nonblocking(io, 1) != MICA_OK || (c = conn_new(io)) == NULL) {
+            fprintf(stderr, PREFIX ": cannot take a connection: %s\n",
+                    mica_err_sentence(MICA_E_NOMEM));
+            mica_io_free(io);
+            continue;
+        }
+        s->conns[s->n++] = c;
+        if (!step(s, c)) {
+            conn_free(c);
+            s->n--;
+        }
+    }
+}
+
+static int serve(struct server *s)
+{
+    while (!stopping) {
+        int64_t now = now_ms();
+        int64_t next = -1;
+        size_t np = 0;
+
+        s->pfds[np++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
+        bool accepting = s->n < s->o->max_conns && now >= s->accept_paused_until;
+        s->pfds[np++] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
+        if (!accepting && s->accept_paused_until > now) {
+            next = s->accept_paused_until;
+        }
+        for (size_t i = 0; i < s->n; i++) {
+            s->pfds[np++] =
+                (struct pollfd){.fd = mica_io_fd(s->conns[i]->io), .events = s->conns[i]->events};
+            int64_t d = s->conns[i]->deadline_ms;
+            if (d != 0 && (next < 0 || d < next)) {
+                next = d;
+            }
+        }
+        int timeout = -1;
+        if (next >= 0) {
+            timeout = next <= now ? 0 : (int)(next - now);
+        }
+        if (poll(s->pfds, (nfds_t)np, timeout) < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            fprintf(stderr, PREFIX ": poll: %s\n", strerror(errno));
+            return TOOL_EXIT_FAIL;
+        }
+        if (s->pfds[0].revents != 0) {
+            break;
+        }
+        /* Existing connections first (their pollfds are at 2..), then new ones. */
+        now = now_ms();
+        size_t kept = 0;
+        for (size_t i = 0; i < s->n; i++) {
+            struct conn *c = s->conns[i];
+            bool alive = true;
+            if (s->pfds[i + 2].revents != 0) {
+                alive = step(s, c);
+            } else if (c->deadline_ms != 0 && c->deadline_ms <= now) {
+                alive = expire(c);
+            }
+            if (alive) {
+                s->conns[kept++] = c;
+            } else {
+                conn_free(c);
+            }
+        }
+        s->n = kept;
+        if (s->pfds[1].revents != 0) {
+            accept_some(s);
+        }
+    }
+    return TOOL_EXIT_OK;
+}
+
+/* Room for max_conns sockets: raise the soft descriptor limit toward the hard one. */
+static void raise_fd_limit(unsigned long max_conns)
+{
+    struct rlimit rl;
+    rlim_t want = (rlim_t)max_conns + 16;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want) {
+        return;
+    }
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+    (void)setrlimit(RLIMIT_NOFILE, &rl);
+    if (rl.rlim_cur < want) {
+        fprintf(stderr,
+                PREFIX ": warning: only %lu file descriptors allowed; fewer than "
+                       "--max-conns %lu connections will fit\n",
+                (unsigned long)rl.rlim_cur, max_conns);
+    }
+}
+
+static int install_signals(void)
+{
+    struct sigaction sa;
+
+    if (pipe(sig_pipe) != 0) {
+        return -1;
+    }
+    for (int i = 0; i < 2; i++) {
+        (void)fcntl(sig_pipe[i], F_SETFL, O_NONBLOCK);
+        (void)fcntl(sig_pipe[i], F_SETFD, FD_CLOEXEC);
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+        return -1;
+    }
+    sa.sa_handler = SIG_IGN;
+    (void)sigaction(SIGPIPE, &sa, NULL);
+    return 0;
+}
+
+static mica_config *server_config(const struct server_opts *o)
+{
+    mica_config *cfg = mica_config_new();
+    mica_err err;
+
+    if (cfg == NULL) {
+        fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(MICA_E_NOMEM));
+        return NULL;
+    }
+    if (tool_set_algorithms(cfg, PREFIX, o->ciphers, o->groups, o->alpn) != 0) {
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (tool_readable(PREFIX, "--cert", o->cert) != 0 ||
+        tool_readable(PREFIX, "--key", o->key) != 0) {
+        mica_config_free(cfg);
+        return NULL;
+    }
+    err = mica_config_add_cert_chain_file(cfg, o->cert, o->key);
+    if (err != MICA_OK) {
+        /* The generic sentence of MICA_E_DECODE speaks of a peer; here it is a file. */
+        fprintf(stderr, PREFIX ": cannot use --cert %s --key %s: %s\n", o->cert, o->key,
+                err == MICA_E_DECODE ? "not a PEM certificate chain and a PEM private key"
+                                     : mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+static int open_listener(const struct server_opts *o, int *fd)
+{
+    char host[256], port[32], where[300];
+
+    if (tool_split_hostport(o->accept, PREFIX, host, sizeof host, port, sizeof port) != 0) {
+        return TOOL_EXIT_USAGE;
+    }
+    errno = 0;
+    mica_err err = mica_io_listen(host, port, fd);
+    if (err != MICA_OK) {
+        int e = errno;
+        fprintf(stderr, PREFIX ": cannot listen on %s: %s\n", o->accept,
+                e != 0 ? strerror(e)
+                       : (err == MICA_E_ARGUMENT ? "the address does not resolve"
+                                                 : mica_err_sentence(err)));
+        return TOOL_EXIT_FAIL;
+    }
+    int flags = fcntl(*fd, F_GETFL);
+    if (flags < 0 || fcntl(*fd, F_SETFL, flags | O_NONBLOCK) != 0) {
+        fprintf(stderr, PREFIX ": %s\n", strerror(errno));
+        close(*fd);
+        return TOOL_EXIT_FAIL;
+    }
+    format_addr(*fd, false, where, sizeof where);
+    fprintf(stderr, PREFIX ": listening on %s (%s)\n", where, o->mode == MODE_WWW ? "www" : "echo");
+    return TOOL_EXIT_OK;
+}
+
+int cmd_server(int argc, char **argv)
+{
+    struct server_opts o;
+    struct server s;
+    int rc;
+
+    memset(&o, 0, sizeof o);
+    rc = parse_server_args(argc, argv, &o);
+    if (rc != 0) {
+        return rc > 0 ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
+    }
+    memset(&s, 0, sizeof s);
+    s.o = &o;
+    s.listen_fd = -1;
+    s.cfg = server_config(&o);
+    if (s.cfg == NULL) {
+        return TOOL_EXIT_FAIL;
+    }
+    if (o.mode == MODE_WWW && o.alpn != NULL && strstr(o.alpn, "h2") != NULL) {
+        fprintf(stderr, PREFIX ": warning: --www speaks HTTP/1.x only; a client that gets h2 "
+                               "from --alpn will not understand the answer\n");
+    }
+    s.conns = calloc(o.max_conns, sizeof *s.conns);
+    s.pfds = calloc(o.max_conns + 2, sizeof *s.pfds);
+    if (s.conns == NULL || s.pfds == NULL || install_signals() != 0) {
+        fprintf(stderr, PREFIX ": cannot start: %s\n", strerror(errno));
+        rc = TOOL_EXIT_FAIL;
+    } else {
+        raise_fd_limit(o.max_conns);
+        rc = open_listener(&o, &s.listen_fd);
+    }
+    if (rc == TOOL_EXIT_OK) {
+        s.sig_fd = sig_pipe[0];
+        rc = serve(&s);
+        fprintf(stderr, PREFIX ": stopping (%zu connection%s open)\n", s.n, s.n == 1 ? "" : "s");
+    }
+    for (size_t i = 0; i < s.n; i++) {
+        (void)mica_io_close(s.conns[i]->io); /* close_notify if the socket takes it now */
+        conn_free(s.conns[i]);
+    }
+    if (s.listen_fd >= 0) {
+        close(s.listen_fd);
+    }
+    free(s.conns);
+    free(s.pfds);
+    mica_config_free(s.cfg);
+    return rc;
+}
