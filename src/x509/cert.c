@@ -109,6 +109,11 @@ static mica_err load_certs(struct mica_chain *c, const char *pem, size_t len, X5
 
 static bool key_usable(const mica_pkey *k)
 {
+    /* RSA under 2048 bits is refused for signing (issue 3; NIST SP 800-131A) */
+    if ((mica_pkey_type(k) == MICA_KEY_RSA || mica_pkey_type(k) == MICA_KEY_RSA_PSS) &&
+        mica_pkey_bits(k) < 2048) {
+        return false;
+    }
     for (size_t i = 0; i < mica_sig_schemes_n; i++) {
         if (mica_sig_schemes[i].handshake_ok && mica_sig_fits(&mica_sig_schemes[i], k)) {
             return true;

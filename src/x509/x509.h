@@ -30,7 +30,8 @@ struct mica_chain {
 
 /* mica_x509_chain_from_pem: parse a PEM chain and a PEM private key; MICA_E_DECODE if
  * either does not parse or the chain is empty, MICA_E_KEY_MISMATCH if the key is not
- * the leaf's, MICA_E_UNSUPPORTED for a key mica cannot sign TLS 1.3 with. */
+ * the leaf's, MICA_E_UNSUPPORTED for a key mica cannot sign TLS 1.3 with (including RSA
+ * under 2048 bits). */
 MICA_MUST mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len,
                                             const char *key_pem, size_t key_len,
                                             struct mica_chain **out);
