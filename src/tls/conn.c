@@ -302,7 +302,7 @@ static mica_err on_alert(mica_conn *c, const uint8_t *p, size_t len)
      * treated as error alerts when received regardless of the AlertLevel" */
     c->closed = true; /* nothing more is sent after a fatal alert */
     return mica_fail_alert(c, MICA_E_PEER_ALERT, (mica_alert)desc,
-                           "the peer ended the connection with a %s alert",
+                           "the peer ended the connection with a fatal alert: %s",
                            mica_alert_name((mica_alert)desc));
 }
 

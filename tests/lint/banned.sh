@@ -41,7 +41,9 @@ for f in $files; do
     in_src=0 memcmp_zone=0 alloc_ok=0 rdwr=0
     case "$f" in src/*) in_src=1 ;; esac
     case "$f" in src/tls/* | src/crypto/*) memcmp_zone=1 ;; esac
-    case "$f" in src/base/mem.c) alloc_ok=1 ;; esac
+    # src/io may include only public headers, so it cannot reach the seam in src/base/mem.c;
+    # its one allocation pair (io_alloc/io_release in fd.c) is the exception
+    case "$f" in src/base/mem.c | src/io/fd.c) alloc_ok=1 ;; esac
     case "$f" in src/base/rd.c | src/base/wr.c) rdwr=1 ;; esac
     awk -v f="$f" -v in_src=$in_src -v memcmp_zone=$memcmp_zone -v alloc_ok=$alloc_ok \
         -v rdwr=$rdwr '
