@@ -389,15 +389,7 @@ static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_he
 
 static mica_err derive_handshake_keys(mica_conn *c, const mica_kx_shared *shared)
 {
-    uint8_t th[MICA_MAX_HASH_LEN];
-
-    mica_ks_init(&c->ks, c->suite->hash);
-    TRY(mica_ks_early(&c->ks, NULL, 0));
-    TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
-    mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
-    mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
+    TRY(mica_hs_handshake_secrets(c, shared));
     TRY(mica_conn_set_read_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
     /* K_send = handshake now rather than at the client's Finished (Appendix A.1): nothing
      * but an alert can be sent in between, and the server, which reads with handshake keys
@@ -640,19 +632,10 @@ static mica_err send_second_flight(mica_conn *c)
 static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                             enum mica_state *next)
 {
-    uint8_t th[MICA_MAX_HASH_LEN];
-
     (void)type;
     TRY(mica_hs_verify_finished(c, &c->s_hs, msg, len));
     c->ccs_ok = false;
-    /* application secrets over ClientHello..server Finished */
-    TRY(mica_ks_master(&c->ks));
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
-    TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
-    mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
-    mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
-    mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
+    TRY(mica_hs_app_secrets(c));
     TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
     TRY(send_second_flight(c));
     TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));

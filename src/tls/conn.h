@@ -206,6 +206,10 @@ MICA_MUST mica_err mica_hs_send_finished(mica_conn *c, const mica_secret *base);
 MICA_MUST mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base,
                                            const uint8_t *msg, size_t len);
 MICA_MUST mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert);
+/* the handshake secrets from the (EC)DHE secret, over ClientHello..ServerHello */
+MICA_MUST mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared);
+/* master secret, application traffic secrets and exporter, over ..server Finished */
+MICA_MUST mica_err mica_hs_app_secrets(mica_conn *c);
 /* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
 

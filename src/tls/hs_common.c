@@ -90,3 +90,33 @@ bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len)
     }
     return false;
 }
+
+mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    /* RFC 8446 7.1: no PSK yet, so the early secret is from zeros */
+    mica_ks_init(&c->ks, c->suite->hash);
+    TRY(mica_ks_early(&c->ks, NULL, 0));
+    TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
+    mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
+    mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
+    return MICA_OK;
+}
+
+mica_err mica_hs_app_secrets(mica_conn *c)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    /* over ClientHello..server Finished */
+    TRY(mica_ks_master(&c->ks));
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
+    TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
+    mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
+    mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
+    mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
+    return MICA_OK;
+}

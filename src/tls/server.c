@@ -309,6 +309,27 @@ static mica_err open_cookie(mica_conn *c, mica_rd r, struct cookie *ck)
     return MICA_OK;
 }
 
+/* the fields ServerHello and HelloRetryRequest share, up to and including
+ * supported_versions; the caller adds its extensions and closes *ext and *msg */
+static void write_hello_head(mica_wr *w, const uint8_t *random, mica_rd session_id, uint16_t suite,
+                             size_t *msg, size_t *ext)
+{
+    size_t m;
+
+    mica_msg_open(w, MICA_HS_SERVER_HELLO, msg);
+    mica_wr_u16(w, 0x0303); /* RFC 8446 4.1.3: legacy_version */
+    mica_wr_bytes(w, random, 32);
+    mica_wr_open8(w, &m);
+    mica_wr_bytes(w, session_id.p, session_id.n); /* 4.1.3: echoed */
+    mica_wr_close(w, m);
+    mica_wr_u16(w, suite);
+    mica_wr_u8(w, 0); /* legacy_compression_method */
+    mica_wr_open16(w, ext);
+    mica_wr_u16(w, MICA_EXT_SUPPORTED_VERSIONS);
+    mica_wr_u16(w, 2);
+    mica_wr_u16(w, 0x0304);
+}
+
 /* build_hrr: the HelloRetryRequest for the chosen suite and group, with the cookie; the
  * same bytes again when a stateless server rebuilds its transcript */
 static mica_err build_hrr(const mica_conn *c, mica_rd session_id, const uint8_t *cookie,
@@ -317,18 +338,7 @@ static mica_err build_hrr(const mica_conn *c, mica_rd session_id, const uint8_t 
     mica_wr w = mica_wr_init(buf, cap);
     size_t msg, m, ext;
 
-    mica_msg_open(&w, MICA_HS_SERVER_HELLO, &msg);
-    mica_wr_u16(&w, 0x0303);
-    mica_wr_bytes(&w, hrr_random, sizeof(hrr_random));
-    mica_wr_open8(&w, &m);
-    mica_wr_bytes(&w, session_id.p, session_id.n);
-    mica_wr_close(&w, m);
-    mica_wr_u16(&w, c->suite->id);
-    mica_wr_u8(&w, 0);
-    mica_wr_open16(&w, &ext);
-    mica_wr_u16(&w, MICA_EXT_SUPPORTED_VERSIONS);
-    mica_wr_u16(&w, 2);
-    mica_wr_u16(&w, 0x0304);
+    write_hello_head(&w, hrr_random, session_id, c->suite->id, &msg, &ext);
     mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
     mica_wr_u16(&w, 2);
     mica_wr_u16(&w, c->hrr_group);
@@ -435,18 +445,7 @@ static mica_err send_server_hello(mica_conn *c, const struct mica_client_hello *
     size_t msg, m, ext, len;
 
     TRY(mica_rand(random, sizeof(random)));
-    mica_msg_open(&w, MICA_HS_SERVER_HELLO, &msg);
-    mica_wr_u16(&w, 0x0303);
-    mica_wr_bytes(&w, random, sizeof(random));
-    mica_wr_open8(&w, &m);
-    mica_wr_bytes(&w, ch->session_id.p, ch->session_id.n); /* 4.1.3: echoed */
-    mica_wr_close(&w, m);
-    mica_wr_u16(&w, c->suite->id);
-    mica_wr_u8(&w, 0);
-    mica_wr_open16(&w, &ext);
-    mica_wr_u16(&w, MICA_EXT_SUPPORTED_VERSIONS);
-    mica_wr_u16(&w, 2);
-    mica_wr_u16(&w, 0x0304);
+    write_hello_head(&w, random, ch->session_id, c->suite->id, &msg, &ext);
     mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
     mica_wr_open16(&w, &m);
     mica_wr_u16(&w, c->group->id);
@@ -558,7 +557,7 @@ static mica_err send_certificate_verify(mica_conn *c)
 static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
                           const struct mica_key_share_entry *share)
 {
-    uint8_t pub[MICA_MAX_KX_PUBLIC_LEN], th[MICA_MAX_HASH_LEN];
+    uint8_t pub[MICA_MAX_KX_PUBLIC_LEN];
     size_t pub_len = 0;
     mica_err err;
     MICA_KX_SHARED(shared);
@@ -572,27 +571,14 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     if (!c->hrr && ch->session_id.n > 0) {
         TRY(mica_conn_send_ccs(c)); /* D.4 */
     }
-    mica_ks_init(&c->ks, c->suite->hash);
-    TRY(mica_ks_early(&c->ks, NULL, 0));
-    TRY(mica_ks_handshake(&c->ks, shared.b, shared.len));
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
-    mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
-    mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
+    TRY(mica_hs_handshake_secrets(c, &shared));
     TRY(mica_conn_set_write_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
     TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
     TRY(send_encrypted_extensions(c, ch));
     TRY(send_certificate(c));
     TRY(send_certificate_verify(c));
     TRY(mica_hs_send_finished(c, &c->s_hs));
-    /* application secrets over ClientHello..server Finished */
-    TRY(mica_ks_master(&c->ks));
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
-    TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
-    mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
-    mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
-    mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
+    TRY(mica_hs_app_secrets(c));
     return mica_conn_set_write_key(c, &c->s_ap, MICA_EPOCH_APPLICATION);
 }
 
