@@ -284,7 +284,8 @@ MICA_API mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len,
 MICA_API mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n);
 
 /* mica_conn_close: send close_notify (our half; RFC 8446 6.1 half-close: we may still
- * read until the peer's close_notify). */
+ * read until the peer's close_notify). During the handshake it cancels it: user_canceled,
+ * then close_notify. */
 MICA_API mica_err mica_conn_close(mica_conn *c);
 
 /* mica_conn_key_update: send a KeyUpdate; request_peer asks the peer to update too. */

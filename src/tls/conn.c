@@ -442,6 +442,9 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
         return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
                            received MUST be ignored." */
     }
+    if (c->closed && c->state != MICA_ST_CONNECTED && type != MICA_CT_ALERT) {
+        return MICA_OK; /* we canceled the handshake: only the peer's closure matters now */
+    }
     /* RFC 8446 5.1: handshake messages may not be interleaved with other record types */
     if (type != MICA_CT_HANDSHAKE && c->hs_len > 0) {
         return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
@@ -577,6 +580,12 @@ mica_err mica_conn_close(mica_conn *c)
     c->closed = true;
     if (c->err != MICA_OK) {
         return MICA_OK; /* the fatal alert is the last thing sent */
+    }
+    if (c->state != MICA_ST_CONNECTED) {
+        /* RFC 8446 6.1: canceling a handshake is user_canceled, which "SHOULD be followed
+         * by a close_notify" */
+        static const uint8_t canceled[2] = {1 /* warning */, MICA_ALERT_USER_CANCELED};
+        TRY(mica_conn_send(c, MICA_CT_ALERT, canceled, sizeof(canceled)));
     }
     return mica_conn_send(c, MICA_CT_ALERT, close_notify, sizeof(close_notify));
 }

@@ -241,6 +241,28 @@ static void key_update_and_close(void)
     mica_config_free(ccfg);
 }
 
+/* canceling during the handshake: user_canceled then close_notify; the peer ends cleanly */
+static void cancel_handshake(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+    struct pair p;
+    uint8_t buf[8];
+    size_t n = 1;
+
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(mica_conn_close(p.client)); /* before the ServerHello */
+    CHECK_OK(pair_move(&p));
+    CHECK(!mica_conn_is_connected(p.server) && mica_conn_error(p.server) == MICA_OK);
+    CHECK(mica_conn_peer_closed(p.server));
+    CHECK_OK(mica_conn_read(p.server, buf, sizeof(buf), &n));
+    CHECK(n == 0);
+    CHECK(!mica_conn_is_connected(p.client) && mica_conn_error(p.client) == MICA_OK);
+    CHECK_ERR(mica_conn_write(p.client, buf, 1, &n), MICA_E_CLOSED);
+    pair_free(&p);
+    mica_config_free(scfg);
+    mica_config_free(ccfg);
+}
+
 static void large_transfer(void)
 {
     mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
@@ -296,6 +318,7 @@ int main(void)
     record_size_limit();
     key_update_and_close();
     alpn_and_sni();
+    cancel_handshake();
     large_transfer();
     return check_exit("test_handshake");
 }
