@@ -160,7 +160,7 @@ static void report_connect_error(mica_err err, int saved_errno, const char *host
         }
         freeaddrinfo(res);
     }
-    if (err == MICA_E_CLOSED) {
+    if (err == MICA_E_IO) {
         fprintf(stderr, PREFIX ": cannot connect to %s: %s\n", target, strerror(saved_errno));
         return;
     }

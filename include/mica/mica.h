@@ -80,6 +80,7 @@ typedef enum mica_err {
     MICA_E_NO_APPLICATION_PROTOCOL = 31, /* no ALPN protocol in common */
     MICA_E_PEER_ALERT = 32,              /* the peer ended the connection with a fatal alert */
     MICA_E_CERTIFICATE_REQUIRED = 33,    /* a certificate was required and not sent */
+    MICA_E_IO = 34,                      /* a socket operation failed (errno says which) */
     MICA_E__COUNT                        /* number of codes; not a code */
 } mica_err;
 

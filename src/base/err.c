@@ -87,6 +87,7 @@ static const struct err_row err_table[MICA_E__COUNT] = {
                                         "the two sides share no application protocol (ALPN)"},
     [MICA_E_PEER_ALERT] = {"peer_alert", MICA_ALERT_NONE,
                            "the peer ended the connection with a fatal alert"},
+    [MICA_E_IO] = {"io", MICA_ALERT_NONE, "a socket operation failed; the system error says which"},
     [MICA_E_CERTIFICATE_REQUIRED] = {"certificate_required", MICA_ALERT_CERTIFICATE_REQUIRED,
                                      "a certificate was required and the peer sent none"},
 };

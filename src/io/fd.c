@@ -16,10 +16,12 @@
  *   here (io->err, io->why). After an engine failure the queued alert is flushed once
  *   before the error is returned. mica_io_error_sentence() names the cause of either.
  *
- * Socket-level results (mica.h has no code of its own for them):
+ * Socket-level results:
  * - mica_io_connect*, mica_io_listen: MICA_E_ARGUMENT when host:port does not resolve
- *   (errno 0, or the system error); MICA_E_CLOSED when no address could be connected
+ *   (errno 0, or the system error); MICA_E_IO when no address could be connected
  *   to (listened on), with errno set to the last system error.
+ * - send/recv failures other than the peer closing: MICA_E_IO with the system error in
+ *   the sentence; the peer closing or resetting: MICA_E_CLOSED.
  * - mica_io_accept: MICA_WANT_READ when a non-blocking listening socket has nobody
  *   waiting; MICA_E_LIMIT when out of file descriptors (EMFILE, ENFILE); MICA_E_NOMEM;
  *   MICA_E_ARGUMENT for a socket that is not listening; errno set.
@@ -150,7 +152,7 @@ static mica_err flush(mica_io *io)
                                "the peer closed the connection while mica "
                                "was still sending");
             }
-            return io_fail(io, MICA_E_CLOSED, "cannot send to the peer: %s", strerror(errno));
+            return io_fail(io, MICA_E_IO, "cannot send to the peer: %s", strerror(errno));
         }
         mica_conn_sent(io->conn, (size_t)n);
     }
@@ -197,7 +199,7 @@ static mica_err recv_more(mica_io *io)
             if (errno == ECONNRESET) {
                 return io_fail(io, MICA_E_CLOSED, "the peer reset the connection");
             }
-            return io_fail(io, MICA_E_CLOSED, "cannot receive from the peer: %s", strerror(errno));
+            return io_fail(io, MICA_E_IO, "cannot receive from the peer: %s", strerror(errno));
         }
         if (n == 0) {
             return on_eof(io);
@@ -521,7 +523,7 @@ mica_err mica_io_connect_name(const mica_config *cfg, const char *host, const ch
     freeaddrinfo(res);
     if (fd < 0) {
         errno = last_errno;
-        return MICA_E_CLOSED;
+        return MICA_E_IO;
     }
     set_cloexec(fd);
     set_nodelay(fd);
@@ -578,7 +580,7 @@ mica_err mica_io_listen(const char *host, const char *port, int *fd)
     freeaddrinfo(res);
     if (s < 0) {
         errno = last_errno;
-        return MICA_E_CLOSED;
+        return MICA_E_IO;
     }
     set_cloexec(s);
     *fd = s;

@@ -49,7 +49,8 @@ static const struct {
  * sides close at once; nothing is sent back). */
 static bool no_alert_expected(mica_err e)
 {
-    return e == MICA_E_CLOSED || e == MICA_E_PEER_ALERT;
+    /* nothing can be sent: the connection is closed, the peer ended it, or the socket failed */
+    return e == MICA_E_CLOSED || e == MICA_E_PEER_ALERT || e == MICA_E_IO;
 }
 
 /* is_real_alert: one of the wire alerts above (not NONE, not a made-up value) */

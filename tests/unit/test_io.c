@@ -302,7 +302,7 @@ static void test_tcp_blocking(const mica_config *ccfg, const mica_config *scfg)
     /* the listener is gone: connection refused, errno says so */
     close(lfd);
     errno = 0;
-    CHECK_ERR(mica_io_connect(ccfg, "127.0.0.1", port, &io), MICA_E_CLOSED);
+    CHECK_ERR(mica_io_connect(ccfg, "127.0.0.1", port, &io), MICA_E_IO);
     CHECK(errno == ECONNREFUSED);
     CHECK(io == NULL);
 }
