@@ -14,8 +14,11 @@
  *
  * Non-blocking: after mica_io_set_nonblocking(io, 1), handshake/read/write/close may
  * return MICA_WANT_READ or MICA_WANT_WRITE: poll mica_io_fd(io) for that and call again.
- * Errors: the engine's (see mica_io_error_sentence), or MICA_E_CLOSED when the socket
- * ends without close_notify (a truncation attack or a crash: never reported as EOF).
+ * Errors: the engine's (see mica_io_error_sentence); MICA_E_CLOSED when the socket ends
+ * without close_notify (a truncation attack or a crash: never reported as EOF);
+ * MICA_E_IO when a socket call fails (errno is kept); MICA_E_ARGUMENT when a host name
+ * does not resolve. mica_io_error_sentence never returns NULL ("no error" before any).
+ * mica_io_write(io, NULL, 0, &n) only flushes what is queued.
  */
 #ifndef MICA_IO_H
 #define MICA_IO_H
@@ -41,8 +44,9 @@ MICA_API mica_err mica_io_accept(const mica_config *cfg, int listen_fd, mica_io 
 /* mica_io_listen: a listening socket on host:port (NULL host: 127.0.0.1), SO_REUSEADDR;
  * *fd gets it. */
 MICA_API mica_err mica_io_listen(const char *host, const char *port, int *fd);
-/* mica_io_wrap: an existing connected socket; server chooses the role. The fd is owned
- * by the mica_io from now on and closed by mica_io_free. */
+/* mica_io_wrap: an existing connected socket; server chooses the role. On success the
+ * fd is owned by the mica_io and closed by mica_io_free; on failure it stays the
+ * caller's. */
 MICA_API mica_err mica_io_wrap(const mica_config *cfg, int fd, int server, const char *server_name,
                                mica_io **out);
 
