@@ -92,6 +92,14 @@ static void write_u16_list(mica_wr *w, const uint16_t *v, size_t n, uint16_t gre
     mica_wr_close(w, mark);
 }
 
+/* ext_label: an extension's RFC name, for sentences */
+static const char *ext_label(uint16_t type)
+{
+    const struct mica_ext_row *row = mica_ext_find(type);
+
+    return row != NULL ? row->name : "of a type mica does not know";
+}
+
 static mica_err write_key_shares(mica_conn *c, mica_wr *w)
 {
     size_t ext, list;
@@ -305,9 +313,14 @@ static mica_err check_server_hello(mica_conn *c, const struct mica_server_hello 
     }
     /* 4.2.1: "selected_version ... If this value is not one the client offered, the
      * client MUST abort with illegal_parameter"; 4.1.3: legacy_version must be 0x0303 */
-    if (sh->version != 0x0304 || sh->legacy_version != 0x0303) {
+    if (sh->version != 0x0304) {
         return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
                          "the server selected version 0x%04x, which was not offered", sh->version);
+    }
+    if (sh->legacy_version != 0x0303) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the ServerHello's legacy_version is 0x%04x; TLS 1.3 requires 0x0303",
+                         sh->legacy_version);
     }
     /* 4.1.3: "A client which receives a legacy_session_id_echo field that does not match
      * what it sent in the ClientHello MUST abort the handshake with an illegal_parameter" */
@@ -330,8 +343,8 @@ static mica_err check_server_hello(mica_conn *c, const struct mica_server_hello 
     if (mica_ext_check_offered(c->offered, sh->present, sh->is_hrr ? MICA_IN_HRR : MICA_IN_SH,
                                &which) != MICA_OK) {
         return mica_fail(c, MICA_E_UNSUPPORTED_EXTENSION,
-                         "the server sent extension %u, which the ClientHello did not offer",
-                         which);
+                         "the server sent extension %s, which the ClientHello did not offer",
+                         ext_label(which));
     }
     return MICA_OK;
 }
@@ -465,8 +478,8 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
     }
     if (mica_ext_check_offered(c->offered, ee.present, MICA_IN_EE, &which) != MICA_OK) {
         return mica_fail(c, MICA_E_UNSUPPORTED_EXTENSION,
-                         "the server sent extension %u, which the ClientHello did not offer",
-                         which);
+                         "the server sent extension %s, which the ClientHello did not offer",
+                         ext_label(which));
     }
     if ((ee.present & mica_ext_bit(MICA_EXT_ALPN)) != 0) {
         /* RFC 7301 3.1: the selected protocol must be one the client offered */
@@ -594,6 +607,9 @@ static mica_err on_certificate_verify(mica_conn *c, uint8_t type, const uint8_t 
                          "the server signed with scheme 0x%04x, which was not offered", cv.scheme);
     }
     err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &key);
+    if (err == MICA_E_NOMEM) {
+        return mica_fail(c, err, "%s", mica_err_sentence(err));
+    }
     if (err != MICA_OK) {
         return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the server's certificate key is unusable");
     }

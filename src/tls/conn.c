@@ -323,8 +323,7 @@ static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
             c, MICA_E_UNEXPECTED_MESSAGE, "the peer sent a change_cipher_spec record %s",
             c->ccs_ok ? "with a body other than the single byte 01" : "where TLS 1.3 allows none");
     }
-    c->ccs_ok = false; /* one per connection */
-    return MICA_OK;
+    return MICA_OK; /* dropped, as many times as it comes in the window */
 }
 
 static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
@@ -383,7 +382,11 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
 {
     size_t off = 0;
 
-    TRY(hs_append(c, p, len));
+    mica_err err0 = hs_append(c, p, len);
+
+    if (err0 != MICA_OK) {
+        return fail_plain(c, err0);
+    }
     while (c->err == MICA_OK) {
         struct mica_hs_header h;
         uint32_t keys_before = c->rd_keys;
@@ -505,6 +508,10 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
             err = on_record(c, c->in, rec_len);
             mica_mem_wipe(c->in, rec_len);
             if (err != MICA_OK) {
+                /* every failure is recorded (and its alert queued), whatever its path */
+                if (c->err == MICA_OK) {
+                    (void)fail_plain(c, err);
+                }
                 break;
             }
         }

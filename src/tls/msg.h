@@ -121,6 +121,11 @@ MICA_MUST mica_err mica_ext_check_offered(uint64_t offered, uint64_t sent, unsig
  * type mica does not know. */
 uint64_t mica_ext_bit(uint16_t type);
 
+/* In a seen/present mask: at least one extension mica does not know was there (set by
+ * mica_ext_check; mica_ext_check_offered then reports *which = MICA_EXT_UNKNOWN). */
+#define MICA_EXT_UNKNOWN_BIT ((uint64_t)1 << 63)
+#define MICA_EXT_UNKNOWN 0xffffu
+
 /* ---- decoded messages ---------------------------------------------------------------- */
 
 /* A handshake message header: msg_type(1) length(3) then the body. */

@@ -56,7 +56,7 @@ static void expect(const char *label, mica_conn *failing, mica_conn *peer, const
     char name[160];
     mica_err got = mica_conn_error(failing);
     mica_alert got_alert = mica_conn_error_alert(failing);
-    const char *tag = bug ? "ENGINE BUG: " : "";
+    const char *tag = bug ? "regression: " : "";
 
     snprintf(name, sizeof(name), "%s%s", label, g_chunk == 1 ? " [1-byte feeds]" : "");
     if (verbose) {
@@ -97,7 +97,7 @@ static void expect_connected(const char *name, const struct pair *p, bool bug)
     }
     CHECK_MSG(mica_conn_is_connected(p->client) && mica_conn_is_connected(p->server),
               "%s%s: want both connected; client %s (%s), server %s (%s)",
-              bug ? "ENGINE BUG: " : "", name, mica_err_name(mica_conn_error(p->client)),
+              bug ? "regression: " : "", name, mica_err_name(mica_conn_error(p->client)),
               sentence(p->client), mica_err_name(mica_conn_error(p->server)), sentence(p->server));
 }
 
@@ -169,7 +169,7 @@ static void expect_plain_alert(const char *name, mica_conn *c, mica_alert alert,
 
     CHECK_MSG(n == sizeof(want) && memcmp(all, want, sizeof(want)) == 0,
               "%s%s: want exactly one plaintext fatal %s alert record, got %zu bytes",
-              bug ? "ENGINE BUG: " : "", name, mica_alert_name(alert), n);
+              bug ? "regression: " : "", name, mica_alert_name(alert), n);
     *len = n < 64 ? n : 64; /* callers pass the alert on in a buffer of 64 */
     memcpy(out, all, *len);
 }
@@ -403,7 +403,7 @@ static void ch_case(const char *name, const mica_config *scfg, hello_fix fix, mi
         }
         CHECK_MSG(mica_conn_error(s) == MICA_OK && n > 5 && buf[0] == HS && buf[5] == 2,
                   "%s%s: the server should answer with a ServerHello; got %s (%s)",
-                  bug ? "ENGINE BUG: " : "", name, mica_err_name(mica_conn_error(s)), sentence(s));
+                  bug ? "regression: " : "", name, mica_err_name(mica_conn_error(s)), sentence(s));
     } else {
         expect_plain_alert(name, s, alert, buf, &n, bug);
         (void)feed(c, buf, n);
@@ -2421,7 +2421,7 @@ static void judge_alloc_run(const char *label, size_t i, size_t total, const str
         return;
     }
     CHECK_MSG(ec == MICA_E_NOMEM || es == MICA_E_NOMEM,
-              "ENGINE BUG: %s: allocation %zu of %zu failed, yet neither side says nomem: "
+              "regression: %s: allocation %zu of %zu failed, yet neither side says nomem: "
               "client %s/%s (%s), server %s/%s (%s)",
               label, i, total, mica_err_name(ec), mica_alert_name(mica_conn_error_alert(p->client)),
               sentence(p->client), mica_err_name(es),

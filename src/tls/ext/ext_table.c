@@ -71,6 +71,7 @@ mica_err mica_ext_check(uint16_t type, unsigned where, uint64_t *seen)
     /* RFC 8446 4.1.2: "Servers MUST ignore unrecognized extensions." (and so does a
      * client here; mica_ext_check_offered catches what it never offered) */
     if (row == NULL) {
+        *seen |= MICA_EXT_UNKNOWN_BIT; /* for mica_ext_check_offered; never a duplicate */
         return MICA_OK;
     }
     /* RFC 8446 4.2: "If an implementation receives an extension which it recognizes and
@@ -91,6 +92,12 @@ mica_err mica_ext_check_offered(uint64_t offered, uint64_t sent, unsigned where,
      * NewSessionTicket", and a CertificateRequest carries requests, not responses. */
     if ((where & (MICA_IN_CR | MICA_IN_NST)) != 0) {
         return MICA_OK;
+    }
+    /* an extension mica does not know cannot have been offered by mica, GREASE included
+     * (RFC 8701 3.1: a client "MUST reject GREASE values when negotiated by the server") */
+    if ((sent & MICA_EXT_UNKNOWN_BIT) != 0) {
+        *which = MICA_EXT_UNKNOWN;
+        return MICA_E_UNSUPPORTED_EXTENSION;
     }
     for (size_t i = 0; i < MICA_ARRAY_LEN(ext_table); i++) {
         const struct mica_ext_row *row = &ext_table[i];
