@@ -3,8 +3,10 @@
 #
 #   tests/vectors/wycheproof/*.txt  <- tests/vectors/wycheproof/convert.py  (from the .json files)
 #   tests/vectors/rfc8448/rfc8448.vec <- tests/vectors/rfc8448/extract.py    (from rfc8448.txt)
+#   tests/vectors/mlkem/**/*.txt that convert.py writes <- tests/vectors/mlkem/convert.py
+#                                     (from the Wycheproof, ACVP and CCTV files beside it)
 #
-# Regenerates both into a temporary directory and compares them with the checked-in files.
+# Regenerates them into a temporary directory and compares them with the checked-in files.
 # Run from the repository root (ctest does: vectors_fresh). Exits 0 when everything is
 # fresh, non-zero with a message naming each stale, missing or extra file otherwise.
 set -u
@@ -64,6 +66,27 @@ if ! cmp -s "$tmp/rfc8448.vec" tests/vectors/rfc8448/rfc8448.vec; then
     diff -u tests/vectors/rfc8448/rfc8448.vec "$tmp/rfc8448.vec" | head -n 20 >&2
     fail=1
 fi
+
+# --- ML-KEM-768 (tests/vectors/mlkem/README.md) ---------------------------------------
+# convert.py writes a fixed list of files; each must exist and match. (The CCTV .txt
+# files there are sources, read as they are, so there is no reverse check.)
+mkdir "$tmp/mlkem" || exit 2
+if ! python3 tests/vectors/mlkem/convert.py "$tmp/mlkem"; then
+    say "tests/vectors/mlkem/convert.py failed"
+    exit 1
+fi
+for rel in $(cd "$tmp/mlkem" && find . -type f -name '*.txt' | LC_ALL=C sort); do
+    rel=${rel#./}
+    old=tests/vectors/mlkem/$rel
+    if [ ! -f "$old" ]; then
+        say "$old is missing (run: python3 tests/vectors/mlkem/convert.py)"
+        fail=1
+    elif ! cmp -s "$tmp/mlkem/$rel" "$old"; then
+        say "$old is stale (run: python3 tests/vectors/mlkem/convert.py)"
+        diff -u "$old" "$tmp/mlkem/$rel" | head -n 20 >&2
+        fail=1
+    fi
+done
 
 if [ "$fail" -ne 0 ]; then
     say "generated vector files are stale; see above"
