@@ -121,7 +121,7 @@ struct mica_suite {
 extern const struct mica_suite mica_suites[];
 extern const size_t mica_suites_n;
 const struct mica_suite *mica_suite_by_id(uint16_t id);
-const struct mica_suite *mica_suite_by_name(const char *name);
+const struct mica_suite *mica_suite_by_name(const char *name); /* names: any case */
 
 /* ---- key exchange: groups (RFC 8446 4.2.7), KEM-shaped ----------------------------- */
 
@@ -143,6 +143,11 @@ struct mica_group {
     uint16_t client_share_len; /* key_share length a client sends */
     uint16_t server_share_len; /* key_share length a server sends */
     uint16_t secret_len;
+    /* KEM groups (draft-ietf-tls-ecdhe-mlkem): the classical group of a hybrid (NULL for
+     * ML-KEM alone), and whether the ML-KEM part comes first in shares and secret
+     * (X25519MLKEM768) or second (SecP256r1MLKEM768) */
+    const struct mica_group *classic;
+    bool kem_first;
 };
 
 extern const struct mica_group mica_groups[];
@@ -161,14 +166,15 @@ void mica_kx_shared_wipe(mica_kx_shared *s);
 
 typedef struct mica_kx_key mica_kx_key; /* a private key; freed (and wiped) by kx_free */
 
-/* mica_kx_keygen: a fresh key pair; its public share into pub[0..*pub_len). X25519 and
- * X448 private keys come from mica_rand (so the test RNG hook makes them reproducible);
- * EC keys from libcrypto's generator. */
+/* mica_kx_keygen: a fresh key pair; its public share into pub[0..*pub_len). X25519,
+ * X448 and ML-KEM private keys come from mica_rand (so the test RNG hook makes them
+ * reproducible; a hybrid draws the ML-KEM seed first); EC keys from libcrypto. */
 MICA_MUST mica_err mica_kx_keygen(const struct mica_group *g, mica_kx_key **key, uint8_t *pub,
                                   size_t pub_cap, size_t *pub_len);
 
 /* mica_kx_key_from_private: a key pair from a known private value (tests and vectors).
- * pub may be NULL when the public share is not wanted. */
+ * pub may be NULL when the public share is not wanted. For ML-KEM groups the private
+ * value is the 64-byte seed d||z, followed for a hybrid by the classical private key. */
 MICA_MUST mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *priv,
                                             size_t priv_len, mica_kx_key **key, uint8_t *pub,
                                             size_t pub_cap, size_t *pub_len);

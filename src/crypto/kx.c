@@ -4,8 +4,13 @@
  * before use: exact length, the 0x04 uncompressed form, on the curve (libcrypto's
  * import plus a public-key check), not the point at infinity; X25519/X448 results are
  * checked for all zeros (RFC 8446 7.4.2).
+ *
+ * KEM groups (draft-ietf-tls-ecdhe-mlkem): ML-KEM-768 alone, or hybrid with a classical
+ * group whose half goes through the same functions; the shares and the secret are the
+ * two halves concatenated, ML-KEM first for X25519MLKEM768, second for SecP256r1MLKEM768.
  */
 #include "crypto/gate.h"
+#include "crypto/mlkem.h"
 
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -16,7 +21,10 @@
 
 struct mica_kx_key {
     const struct mica_group *g;
-    EVP_PKEY *pk;
+    EVP_PKEY *pk;                /* DH groups */
+    struct mica_kx_key *classic; /* hybrid KEM groups: the classical half */
+    uint8_t *kem_dk;             /* KEM groups: the ML-KEM decapsulation key */
+    uint8_t *pub;                /* KEM groups: the whole client share */
 };
 
 void mica_kx_shared_wipe(mica_kx_shared *s)
@@ -30,6 +38,9 @@ void mica_kx_free(mica_kx_key *key)
         return;
     }
     EVP_PKEY_free(key->pk); /* libcrypto cleanses private key material on free */
+    mica_kx_free(key->classic);
+    mica_mem_free_secret(key->kem_dk);
+    mica_mem_free(key->pub);
     mica_mem_free_secret(key);
 }
 
@@ -40,7 +51,8 @@ const struct mica_group *mica_kx_group(const mica_kx_key *key)
 
 bool mica_cr_group_available(const struct mica_group *g)
 {
-    return g->kind == MICA_KX_XDH || g->kind == MICA_KX_ECDH;
+    /* ML-KEM is mica's own where libcrypto has none (src/crypto/mlkem.c) */
+    return g->kind == MICA_KX_XDH || g->kind == MICA_KX_ECDH || g->kind == MICA_KX_KEM;
 }
 
 static mica_err wrap(const struct mica_group *g, EVP_PKEY *pk, mica_kx_key **out)
@@ -66,6 +78,11 @@ static mica_err public_share(const mica_kx_key *k, uint8_t *pub, size_t cap, siz
         return MICA_OK;
     }
     ENSURE(cap >= k->g->client_share_len, MICA_E_ARGUMENT);
+    if (k->g->kind == MICA_KX_KEM) {
+        memcpy(pub, k->pub, k->g->client_share_len);
+        *len = k->g->client_share_len;
+        return MICA_OK;
+    }
     if (k->g->kind == MICA_KX_XDH) {
         n = cap;
         ok = EVP_PKEY_get_raw_public_key(k->pk, pub, &n) == 1;
@@ -256,6 +273,128 @@ static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *pee
     return MICA_OK;
 }
 
+/* ---- KEM groups ---------------------------------------------------------------------- */
+
+/* the offsets of the ML-KEM half and the classical half in a share of total length len */
+static size_t kem_at(const struct mica_group *g, size_t classic_len)
+{
+    return g->kem_first || g->classic == NULL ? 0 : classic_len;
+}
+
+static size_t classic_at(const struct mica_group *g, size_t kem_len)
+{
+    return g->kem_first ? kem_len : 0;
+}
+
+/* kem_make: a KEM key pair, from a seed (and classical private key) or fresh */
+static mica_err kem_make(const struct mica_group *g, const uint8_t *seed, const uint8_t *cpriv,
+                         size_t cpriv_len, mica_kx_key **out)
+{
+    const struct mica_group *cg = g->classic;
+    size_t clen = cg != NULL ? cg->client_share_len : 0, n = 0;
+    uint8_t *ek;
+    mica_kx_key *k = mica_mem_alloc(sizeof(*k));
+    mica_err err = MICA_OK;
+
+    ENSURE(k != NULL, MICA_E_NOMEM);
+    k->g = g;
+    k->kem_dk = mica_mem_alloc(MICA_MLKEM768_DK_LEN);
+    k->pub = mica_mem_alloc(g->client_share_len);
+    if (k->kem_dk == NULL || k->pub == NULL) {
+        mica_kx_free(k);
+        return MICA_E_NOMEM;
+    }
+    ek = k->pub + kem_at(g, clen);
+    err = seed != NULL ? mica_mlkem768_keygen_seed(seed, ek, k->kem_dk)
+                       : mica_mlkem768_keygen(ek, k->kem_dk);
+    if (err == MICA_OK && cg != NULL) {
+        uint8_t *cpub = k->pub + classic_at(g, MICA_MLKEM768_EK_LEN);
+        err = cpriv != NULL
+                  ? mica_kx_key_from_private(cg, cpriv, cpriv_len, &k->classic, cpub, clen, &n)
+                  : mica_kx_keygen(cg, &k->classic, cpub, clen, &n);
+    }
+    if (err != MICA_OK) {
+        mica_kx_free(k);
+        return err;
+    }
+    *out = k;
+    return MICA_OK;
+}
+
+static void kem_join(const struct mica_group *g, const uint8_t *kem_ss,
+                     const mica_kx_shared *classic, mica_kx_shared *out)
+{
+    size_t cl = classic != NULL ? classic->len : 0;
+
+    /* draft-ietf-tls-ecdhe-mlkem 4.3 */
+    memcpy(out->b + kem_at(g, cl), kem_ss, MICA_MLKEM768_SS_LEN);
+    if (classic != NULL) {
+        memcpy(out->b + classic_at(g, MICA_MLKEM768_SS_LEN), classic->b, cl);
+    }
+    out->len = MICA_MLKEM768_SS_LEN + cl;
+}
+
+static mica_err kem_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_len,
+                          mica_kx_shared *out)
+{
+    const struct mica_group *g = key->g, *cg = g->classic;
+    size_t cl = cg != NULL ? cg->server_share_len : 0;
+    uint8_t ss[MICA_MLKEM768_SS_LEN];
+    MICA_KX_SHARED(classic);
+    mica_err err;
+
+    /* 4.2: "the client MUST check if the ciphertext length matches the selected group, and
+     * abort with an illegal_parameter alert if it fails" */
+    ENSURE(peer_len == g->server_share_len, MICA_E_BAD_PEER_KEY);
+    if (cg != NULL) {
+        TRY(mica_kx_decap(key->classic, peer + classic_at(g, MICA_MLKEM768_CT_LEN), cl, &classic));
+    }
+    /* "If ML-KEM decapsulation fails for any other reason, ... internal_error" */
+    err = mica_mlkem768_decaps(key->kem_dk, peer + kem_at(g, cl), MICA_MLKEM768_CT_LEN, ss);
+    if (err != MICA_OK) {
+        mica_mem_wipe(ss, sizeof(ss));
+        return err == MICA_E_NOMEM ? err : MICA_E_CRYPTO;
+    }
+    kem_join(g, ss, cg != NULL ? &classic : NULL, out);
+    mica_mem_wipe(ss, sizeof(ss));
+    return MICA_OK;
+}
+
+static mica_err kem_encap(const struct mica_group *g, const uint8_t *peer, size_t peer_len,
+                          uint8_t *share, size_t cap, size_t *share_len, mica_kx_shared *out)
+{
+    const struct mica_group *cg = g->classic;
+    size_t cl_in = cg != NULL ? cg->client_share_len : 0, n = 0;
+    uint8_t ss[MICA_MLKEM768_SS_LEN];
+    MICA_KX_SHARED(classic);
+    mica_err err;
+
+    ENSURE(peer_len == g->client_share_len, MICA_E_BAD_PEER_KEY);
+    ENSURE(cap >= g->server_share_len, MICA_E_ARGUMENT);
+    /* 4.2: "the server MUST perform the encapsulation key check described in Section 7.2
+     * of [FIPS 203] ... and abort with an illegal_parameter alert if it fails"; the random
+     * m is drawn before the classical key (the order test vectors rely on) */
+    err = mica_mlkem768_encaps(peer + kem_at(g, cl_in), MICA_MLKEM768_EK_LEN,
+                               share + kem_at(g, cg != NULL ? cg->server_share_len : 0), ss);
+    if (err != MICA_OK) {
+        mica_mem_wipe(ss, sizeof(ss));
+        return err == MICA_E_NOMEM || err == MICA_E_CRYPTO ? err : MICA_E_BAD_PEER_KEY;
+    }
+    if (cg != NULL) {
+        err = mica_kx_encap(cg, peer + classic_at(g, MICA_MLKEM768_EK_LEN), cl_in,
+                            share + classic_at(g, MICA_MLKEM768_CT_LEN), cg->server_share_len, &n,
+                            &classic);
+        if (err != MICA_OK) {
+            mica_mem_wipe(ss, sizeof(ss));
+            return err;
+        }
+    }
+    kem_join(g, ss, cg != NULL ? &classic : NULL, out);
+    mica_mem_wipe(ss, sizeof(ss));
+    *share_len = g->server_share_len;
+    return MICA_OK;
+}
+
 mica_err mica_kx_public(const mica_kx_key *key, uint8_t *pub, size_t pub_cap, size_t *pub_len)
 {
     ENSURE(pub != NULL, MICA_E_ARGUMENT);
@@ -270,6 +409,18 @@ mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *pri
     mica_err err;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    if (g->kind == MICA_KX_KEM) {
+        size_t clen = g->classic != NULL ? g->classic->secret_len : 0;
+        ENSURE(priv_len == MICA_MLKEM768_SEED_LEN + clen, MICA_E_ARGUMENT);
+        TRY(kem_make(g, priv, g->classic != NULL ? priv + MICA_MLKEM768_SEED_LEN : NULL, clen, &k));
+        err = public_share(k, pub, pub_cap, pub_len);
+        if (err != MICA_OK) {
+            mica_kx_free(k);
+            return err;
+        }
+        *key = k;
+        return MICA_OK;
+    }
     if (g->kind == MICA_KX_XDH) {
         ENSURE(priv_len == g->secret_len, MICA_E_ARGUMENT);
         pk = EVP_PKEY_new_raw_private_key_ex(NULL, g->ossl_name, NULL, priv, priv_len);
@@ -299,6 +450,16 @@ mica_err mica_kx_keygen(const struct mica_group *g, mica_kx_key **key, uint8_t *
     mica_err err;
 
     ENSURE(mica_cr_init() == MICA_OK, MICA_E_CRYPTO);
+    if (g->kind == MICA_KX_KEM) {
+        TRY(kem_make(g, NULL, NULL, 0, &k));
+        err = public_share(k, pub, pub_cap, pub_len);
+        if (err != MICA_OK) {
+            mica_kx_free(k);
+            return err;
+        }
+        *key = k;
+        return MICA_OK;
+    }
     if (g->kind == MICA_KX_XDH) {
         /* RFC 7748 5: a private key is random bytes; clamping happens inside X25519 */
         TRY(mica_rand(priv, g->secret_len));
@@ -325,6 +486,9 @@ mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_
     EVP_PKEY *pk = NULL;
     mica_err err;
 
+    if (key->g->kind == MICA_KX_KEM) {
+        return kem_decap(key, peer, peer_len, out);
+    }
     TRY(peer_key(key->g, peer, peer_len, &pk));
     err = derive(key->g, key->pk, pk, out);
     EVP_PKEY_free(pk);
@@ -339,6 +503,9 @@ mica_err mica_kx_encap(const struct mica_group *g, const uint8_t *peer, size_t p
     mica_err err;
 
     ENSURE(share_cap >= g->server_share_len, MICA_E_ARGUMENT);
+    if (g->kind == MICA_KX_KEM) {
+        return kem_encap(g, peer, peer_len, share, share_cap, share_len, out);
+    }
     TRY(peer_key(g, peer, peer_len, &pk));
     err = mica_kx_keygen(g, &mine, share, share_cap, share_len);
     if (err == MICA_OK) {

@@ -3,6 +3,7 @@
  * picotls). Order within a table is mica's default preference.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "crypto/crypto.h"
 
@@ -35,13 +36,17 @@ const struct mica_suite mica_suites[] = {
 };
 const size_t mica_suites_n = MICA_ARRAY_LEN(mica_suites);
 
-/* RFC 8446 4.2.7; share and secret sizes from RFC 8446 4.2.8.2 and RFC 7748. */
+/* RFC 8446 4.2.7; share and secret sizes from RFC 8446 4.2.8.2, RFC 7748 and
+ * draft-ietf-tls-ecdhe-mlkem 4. The hybrids name their classical group by position. */
 const struct mica_group mica_groups[] = {
-    {0x001d, "x25519", MICA_KX_XDH, "X25519", 32, 32, 32},
-    {0x0017, "secp256r1", MICA_KX_ECDH, "P-256", 65, 65, 32},
-    {0x0018, "secp384r1", MICA_KX_ECDH, "P-384", 97, 97, 48},
-    {0x0019, "secp521r1", MICA_KX_ECDH, "P-521", 133, 133, 66},
-    {0x001e, "x448", MICA_KX_XDH, "X448", 56, 56, 56},
+    {0x11ec, "X25519MLKEM768", MICA_KX_KEM, NULL, 1216, 1120, 64, &mica_groups[1], true},
+    {0x001d, "x25519", MICA_KX_XDH, "X25519", 32, 32, 32, NULL, false},
+    {0x0017, "secp256r1", MICA_KX_ECDH, "P-256", 65, 65, 32, NULL, false},
+    {0x0018, "secp384r1", MICA_KX_ECDH, "P-384", 97, 97, 48, NULL, false},
+    {0x0019, "secp521r1", MICA_KX_ECDH, "P-521", 133, 133, 66, NULL, false},
+    {0x001e, "x448", MICA_KX_XDH, "X448", 56, 56, 56, NULL, false},
+    {0x11eb, "SecP256r1MLKEM768", MICA_KX_KEM, NULL, 1249, 1153, 64, &mica_groups[2], false},
+    {0x0201, "MLKEM768", MICA_KX_KEM, NULL, 1184, 1088, 32, NULL, true},
 };
 const size_t mica_groups_n = MICA_ARRAY_LEN(mica_groups);
 
@@ -80,7 +85,7 @@ const struct mica_suite *mica_suite_by_id(uint16_t id)
 const struct mica_suite *mica_suite_by_name(const char *name)
 {
     for (size_t i = 0; i < mica_suites_n; i++) {
-        if (strcmp(mica_suites[i].name, name) == 0) {
+        if (strcasecmp(mica_suites[i].name, name) == 0) {
             return &mica_suites[i];
         }
     }
@@ -100,7 +105,7 @@ const struct mica_group *mica_group_by_id(uint16_t id)
 const struct mica_group *mica_group_by_name(const char *name)
 {
     for (size_t i = 0; i < mica_groups_n; i++) {
-        if (strcmp(mica_groups[i].name, name) == 0) {
+        if (strcasecmp(mica_groups[i].name, name) == 0) {
             return &mica_groups[i];
         }
     }
@@ -120,7 +125,7 @@ const struct mica_sig_scheme *mica_sig_scheme_by_id(uint16_t id)
 const struct mica_sig_scheme *mica_sig_scheme_by_name(const char *name)
 {
     for (size_t i = 0; i < mica_sig_schemes_n; i++) {
-        if (strcmp(mica_sig_schemes[i].name, name) == 0) {
+        if (strcasecmp(mica_sig_schemes[i].name, name) == 0) {
             return &mica_sig_schemes[i];
         }
     }

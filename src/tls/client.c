@@ -243,11 +243,21 @@ mica_err mica_client_start(mica_conn *c)
     if (c->grease[2] == (uint16_t)(c->grease[2] ^ 0x1010u)) {
         c->grease[2] = 0x0a0a;
     }
-    /* one key share: the first group (RFC 8446 4.2.8 allows an empty or partial set) */
+    /* key shares (RFC 8446 4.2.8 allows a partial set): the first group's, and when that is
+     * a post-quantum hybrid, also its classical group's if configured -- so a server
+     * without ML-KEM still answers in one round trip (issue 7: X25519MLKEM768 + x25519) */
     {
         uint8_t pub[MICA_MAX_KX_PUBLIC_LEN];
         size_t len = 0;
         TRY(mica_kx_keygen(g, &c->shares[0], pub, sizeof(pub), &len));
+        if (g->classic != NULL) {
+            for (size_t i = 1; i < cfg->groups_n; i++) {
+                if (cfg->groups[i] == g->classic->id) {
+                    TRY(mica_kx_keygen(g->classic, &c->shares[1], pub, sizeof(pub), &len));
+                    break;
+                }
+            }
+        }
     }
     TRY(send_client_hello(c));
     c->ccs_ok = true;     /* a dummy CCS may come from now until the server's Finished */

@@ -156,7 +156,8 @@ rc_is line 0
 err_has line "^connected to $target\$"
 err_has line '^version: TLSv1\.3$'
 err_has line '^cipher: TLS_(AES_128_GCM_SHA256|AES_256_GCM_SHA384|CHACHA20_POLY1305_SHA256)$'
-err_has line '^group: x25519$'
+err_has line '^group: X25519MLKEM768$'   # the default: post-quantum hybrid first
+err_has line '^hrr: no$'
 err_has line '^signature scheme: ecdsa_secp256r1_sha256$'
 err_has line '^alpn: none$'
 err_has line '^verification: ok$'
@@ -259,7 +260,7 @@ printf 'GET /status?a=<b> HTTP/1.1\r\nHost: localhost\r\n\r\n' | client www $tru
 rc_is www 0
 for want in '^HTTP/1\.1 200 OK' '^Content-Type: text/html' '^Content-Length: [0-9]+' \
     '^Strict-Transport-Security: max-age=31536000' '^Connection: close' 'TLSv1\.3' \
-    'TLS_AES_|TLS_CHACHA20_' 'x25519' 'ecdsa_secp256r1_sha256' 'localhost' '&lt;b&gt;'; do
+    'TLS_AES_|TLS_CHACHA20_' 'X25519MLKEM768' 'ecdsa_secp256r1_sha256' 'localhost' '&lt;b&gt;'; do
     tr -d '\r' <"$tmp/www.out" | grep -Eq "$want" || fail "www: no /$want/ in the answer"
 done
 grep -q '<b>' "$tmp/www.out" && fail "www: the request target is not HTML-escaped"

@@ -260,9 +260,13 @@ static void test_groups(void)
         {0x0018, "secp384r1", MICA_KX_ECDH, 97, 97, 48},
         {0x0019, "secp521r1", MICA_KX_ECDH, 133, 133, 66},
         {0x001e, "x448", MICA_KX_XDH, 56, 56, 56},
+        /* draft-ietf-tls-ecdhe-mlkem 4.1-4.3 */
+        {0x11ec, "X25519MLKEM768", MICA_KX_KEM, 1216, 1120, 64},
+        {0x11eb, "SecP256r1MLKEM768", MICA_KX_KEM, 1249, 1153, 64},
+        {0x0201, "MLKEM768", MICA_KX_KEM, 1184, 1088, 32},
     };
 
-    CHECK(mica_groups_n == 5);
+    CHECK(mica_groups_n == 8);
     for (size_t i = 0; i < MICA_ARRAY_LEN(want_groups); i++) {
         const struct mica_group *g = mica_group_by_id(want_groups[i].id);
         CHECK_MSG(g != NULL, "group 0x%04x missing", want_groups[i].id);
@@ -282,7 +286,7 @@ static void test_groups(void)
     CHECK(mica_group_by_id(0x0100) == NULL); /* ffdhe2048: not offered */
     CHECK(mica_group_by_id(0x0000) == NULL);
     CHECK(mica_group_by_name("P-256") == NULL); /* the RFC name is secp256r1 */
-    CHECK(mica_group_by_name("X25519") == NULL);
+    CHECK(mica_group_by_name("X25519") == mica_group_by_name("x25519")); /* any case */
 }
 
 static void test_schemes(void)
@@ -582,6 +586,31 @@ static void test_kx_bad_shares(void)
             memset(bad, 0xff, n);
             bad[0] = 0x04;
             expect_bad_share(g, key, bad, n, MICA_E_BAD_PEER_KEY, "coordinates >= p");
+        } else if (g->kind == MICA_KX_KEM) {
+            /* ML-KEM: an encapsulation key with a coefficient >= q fails the FIPS 203 7.2
+             * modulus check (12-bit coefficient 0xfff in the first two bytes), and so does
+             * the server's encap; a hybrid's x25519 half of zeros is all-zero DH */
+            size_t kem_off = g->kem_first || g->classic == NULL ? 0 : g->classic->client_share_len;
+            memcpy(bad, pub, n);
+            bad[kem_off] = 0xff;
+            bad[kem_off + 1] |= 0x0f;
+            {
+                uint8_t share[MICA_MAX_KX_PUBLIC_LEN];
+                size_t share_len = 0;
+                MICA_KX_SHARED(out);
+                CHECK_ERR(mica_kx_encap(g, bad, n, share, sizeof(share), &share_len, &out),
+                          MICA_E_BAD_PEER_KEY);
+                CHECK(out.len == 0);
+            }
+            if (g->classic != NULL && g->classic->kind == MICA_KX_XDH) {
+                uint8_t share[MICA_MAX_KX_PUBLIC_LEN];
+                size_t share_len = 0;
+                MICA_KX_SHARED(out);
+                memcpy(bad, pub, n);
+                memset(bad + 1184 /* ek */, 0, g->classic->client_share_len);
+                CHECK_ERR(mica_kx_encap(g, bad, n, share, sizeof(share), &share_len, &out),
+                          MICA_E_ZERO_SHARED);
+            }
         } else {
             /* X25519/X448: u = 0 and u = 1 give an all-zero result, which RFC 8446 7.4.2
              * says MUST abort */

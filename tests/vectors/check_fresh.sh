@@ -67,6 +67,17 @@ if ! cmp -s "$tmp/rfc8448.vec" tests/vectors/rfc8448/rfc8448.vec; then
     fail=1
 fi
 
+# tests/vectors/tls-hybrid/x25519mlkem768.txt <- convert.py (from the .json)
+if ! (cd tests/vectors/tls-hybrid && python3 convert.py) >"$tmp/hybrid.txt"; then
+    say "tests/vectors/tls-hybrid/convert.py failed"
+    exit 1
+fi
+if ! cmp -s "$tmp/hybrid.txt" tests/vectors/tls-hybrid/x25519mlkem768.txt; then
+    say "tests/vectors/tls-hybrid/x25519mlkem768.txt is stale (run: cd tests/vectors/tls-hybrid" \
+        "&& python3 convert.py > x25519mlkem768.txt)"
+    fail=1
+fi
+
 # --- ML-KEM-768 (tests/vectors/mlkem/README.md) ---------------------------------------
 # convert.py writes a fixed list of files; each must exist and match. (The CCTV .txt
 # files there are sources, read as they are, so there is no reverse check.)
