@@ -88,16 +88,18 @@ int tool_set_algorithms(mica_config *cfg, const char *prefix, const char *cipher
     mica_err err;
 
     if (ciphers != NULL && (err = mica_config_set_cipher_suites(cfg, ciphers)) != MICA_OK) {
-        fprintf(stderr, "%s: --ciphers '%s': %s\n", prefix, ciphers,
-                err == MICA_E_ARGUMENT
-                    ? "not a list of TLS 1.3 cipher suites mica offers (mica list shows them)"
-                    : mica_err_sentence(err));
+        fprintf(
+            stderr, "%s: --ciphers '%s': %s\n", prefix, ciphers,
+            err == MICA_E_ARGUMENT
+                ? "not a list of distinct TLS 1.3 cipher suites mica offers (mica list shows them)"
+                : mica_err_sentence(err));
         return -1;
     }
     if (groups != NULL && (err = mica_config_set_groups(cfg, groups)) != MICA_OK) {
         fprintf(stderr, "%s: --groups '%s': %s\n", prefix, groups,
-                err == MICA_E_ARGUMENT ? "not a list of groups mica offers (mica list shows them)"
-                                       : mica_err_sentence(err));
+                err == MICA_E_ARGUMENT
+                    ? "not a list of distinct groups mica offers (mica list shows them)"
+                    : mica_err_sentence(err));
         return -1;
     }
     if (alpn != NULL && (err = mica_config_set_alpn(cfg, alpn)) != MICA_OK) {

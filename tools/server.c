@@ -317,8 +317,14 @@ static void log_negotiated(const struct conn *c)
     const mica_conn *tls = mica_io_conn(c->io);
     const char *alpn = mica_conn_alpn(tls);
     const char *sni = mica_conn_server_name(tls);
-    log_conn(c, "%s %s %s, alpn %s, sni %s", mica_conn_version(tls), mica_conn_cipher_suite(tls),
-             mica_conn_group(tls), alpn != NULL ? alpn : "none", sni != NULL ? sni : "none");
+    const char *sig = mica_conn_sig_scheme(tls);
+
+    /* key=value fields, so that scripts (and the access log of the resumption issue) can
+     * read them */
+    log_conn(c, "version=%s cipher=%s group=%s hrr=%s sig=%s alpn=%s sni=%s",
+             mica_conn_version(tls), mica_conn_cipher_suite(tls), mica_conn_group(tls),
+             mica_conn_hrr(tls) ? "yes" : "no", sig != NULL ? sig : "none",
+             alpn != NULL ? alpn : "none", sni != NULL ? sni : "none");
 }
 
 /* Append s to out (cap bytes) with the HTML special characters escaped. */

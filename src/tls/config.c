@@ -22,8 +22,11 @@ static void defaults(mica_config *cfg)
     }
     cfg->groups_n = n;
     n = 0;
+    /* every scheme but SHA-1's: mica refuses SHA-1 signatures, so it does not offer them */
     for (size_t i = 0; i < mica_sig_schemes_n && n < MICA_MAX_ALG_N; i++) {
-        cfg->sigs[n++] = mica_sig_schemes[i].id;
+        if (mica_sig_schemes[i].hash != &mica_hash_sha1) {
+            cfg->sigs[n++] = mica_sig_schemes[i].id;
+        }
     }
     cfg->sigs_n = n;
     cfg->server_preference = true;

@@ -304,7 +304,7 @@ srv_logged() {
     [ "$nl" = 1 ] ||
         fail "mica server logged $nl lines for one connection:$(excerpt "$tmp/$n.srvlines")"
     has "$tmp/$n.srvlines" \
-        "^mica server: 127\\.0\\.0\\.1:[0-9]+: TLSv1\\.3 $1 $2, alpn $(re "$3"), sni localhost\$" \
+        "^mica server: 127\\.0\\.0\\.1:[0-9]+: version=TLSv1\\.3 cipher=$1 group=$2 hrr=(yes|no) sig=[a-z0-9_]+ alpn=$(re "$3") sni=localhost\$" \
         "mica server --verbose"
 }
 
