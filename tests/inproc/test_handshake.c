@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "crypto/crypto.h"
 #include "harness.h"
 
 static const char *const cert_kinds[] = {"ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
@@ -91,6 +92,52 @@ static void hrr_and_fragments(void)
     }
     mica_config_free(scfg);
     mica_config_free(ccfg);
+}
+
+/* every ordered pair of groups: the client offers (first, second) with a key share for the
+ * first (and for its classical half, for a hybrid); the server accepts only the second.
+ * Where the client has no share for it, the server asks with a HelloRetryRequest -- to
+ * and from the post-quantum hybrids too. */
+static void group_pairs(void)
+{
+    const char *first, *second;
+    int runs = 0, hrrs = 0;
+
+    for (size_t i = 0; mica_group_at(i, &first) != 0; i++) {
+        for (size_t j = 0; mica_group_at(j, &second) != 0; j++) {
+            mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+            const struct mica_group *g1 = mica_group_by_name(first);
+            char list[128];
+            struct pair p;
+            bool shared;
+            if (i == j) {
+                mica_config_free(scfg);
+                mica_config_free(ccfg);
+                continue;
+            }
+            snprintf(list, sizeof(list), "%s:%s", first, second);
+            CHECK_OK(mica_config_set_groups(ccfg, list));
+            CHECK_OK(mica_config_set_groups(scfg, second));
+            CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+            CHECK_MSG(pair_handshake(&p) == MICA_OK, "groups %s -> %s: %s / %s", first, second,
+                      mica_conn_error_sentence(p.client) ? mica_conn_error_sentence(p.client) : "-",
+                      mica_conn_error_sentence(p.server) ? mica_conn_error_sentence(p.server)
+                                                         : "-");
+            if (mica_conn_is_connected(p.client)) {
+                shared = g1->classic != NULL && strcmp(g1->classic->name, second) == 0;
+                CHECK(strcmp(mica_conn_group(p.client), second) == 0);
+                CHECK_MSG(mica_conn_hrr(p.client) == !shared, "groups %s -> %s: hrr %d", first,
+                          second, mica_conn_hrr(p.client));
+                CHECK(pair_transfer(&p, true, 100));
+                hrrs += mica_conn_hrr(p.client);
+            }
+            runs++;
+            pair_free(&p);
+            mica_config_free(scfg);
+            mica_config_free(ccfg);
+        }
+    }
+    printf("group pairs: %d handshakes, %d with HelloRetryRequest\n", runs, hrrs);
 }
 
 /* a stateless server: the connection that sends the HelloRetryRequest is dropped, and a
@@ -314,6 +361,7 @@ int main(void)
 {
     matrix();
     hrr_and_fragments();
+    group_pairs();
     stateless_hrr();
     record_size_limit();
     key_update_and_close();
