@@ -23,8 +23,8 @@
  *   all 1088 bytes whatever they hold, and the choice between K' and K-bar is a masked
  *   select. SampleNTT's rejection loop branches on its XOF output, which comes from rho,
  *   public in the encapsulation key. Checked with Valgrind's memcheck, the secrets (the
- *   seed, sigma, m, dkPKE and z) marked undefined: gcc 12 and clang 14 at -O1, -O2,
- *   -O3 and -Os make no branch or address depend on them; the only reports are
+ *   seed, sigma, m, dkPKE and z) marked undefined: gcc 12 and clang 14 at -O0 to -O3
+ *   and -Os make no branch or address depend on them; the only reports are
  *   SampleNTT's rejection loop on the rho that KeyGen derives from d (public output).
  *
  *   SHA-3. H, G, J, PRF and XOF (FIPS 203 4.1) are libcrypto's SHA3-256, SHA3-512,
