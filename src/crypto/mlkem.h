@@ -126,8 +126,9 @@ uint16_t mica_mlkem_compress(uint16_t x, unsigned d);
 uint16_t mica_mlkem_decompress(uint16_t y, unsigned d);
 
 /* SampleNTT(rho || j || i) (Algorithm 7) with the first XOF squeeze first_len bytes
- * long (the library uses MICA_MLKEM_XOF_FIRST); a smaller value exercises the path
- * that squeezes more from the same input. Coefficients into a[0..256). */
+ * long, clamped to 3..MICA_MLKEM_XOF_FIRST (the library always uses the maximum); a
+ * smaller value exercises the path that squeezes more from the same input.
+ * Coefficients into a[0..256). */
 #define MICA_MLKEM_XOF_FIRST 840u
 MICA_MUST mica_err mica_mlkem_sample_ntt(const uint8_t rho[32], uint8_t j, uint8_t i,
                                          size_t first_len, uint16_t a[256]);
