@@ -177,8 +177,8 @@ static void print_negotiated(mica_io *io, const struct client_opts *o)
     fprintf(stderr, "version: %s\n", mica_conn_version(c));
     fprintf(stderr, "cipher: %s\n", mica_conn_cipher_suite(c));
     fprintf(stderr, "group: %s\n", group != NULL ? group : "none");
-    fprintf(stderr, "hrr: %s\n", mica_conn_hrr(c) ? "yes (the server asked for another key share)"
-                                                   : "no");
+    fprintf(stderr, "hrr: %s\n",
+            mica_conn_hrr(c) ? "yes (the server asked for another key share)" : "no");
     fprintf(stderr, "signature scheme: %s\n", sig != NULL ? sig : "none");
     fprintf(stderr, "alpn: %s\n", alpn != NULL ? alpn : "none");
     if (mica_conn_verified(c)) {
