@@ -582,6 +582,25 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     return mica_conn_set_write_key(c, &c->s_ap, MICA_EPOCH_APPLICATION);
 }
 
+/* keep_server_name: the SNI host name, which must be one (RFC 6066 3: "HostName" is a DNS
+ * name in ASCII): a NUL or control byte would cut or disguise it in every later use */
+static mica_err keep_server_name(mica_conn *c, mica_rd name)
+{
+    mica_rd r = name;
+    uint8_t b = 0;
+
+    while (mica_rd_u8(&r, &b) == MICA_OK) {
+        if (b <= 0x20 || b >= 0x7f) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the client's server_name is not a host name (it holds byte 0x%02x)",
+                             b);
+        }
+    }
+    memcpy(c->server_name, name.p, name.n);
+    c->server_name[name.n] = '\0';
+    return MICA_OK;
+}
+
 static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                                 enum mica_state *next)
 {
@@ -621,9 +640,8 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
                          "the second ClientHello does not share the group the "
                          "HelloRetryRequest asked for");
     }
-    if ((ch.present & mica_ext_bit(MICA_EXT_SERVER_NAME)) != 0) {
-        memcpy(c->server_name, ch.server_name.p, ch.server_name.n);
-        c->server_name[ch.server_name.n] = '\0';
+    if ((ch.present & mica_ext_bit(MICA_EXT_SERVER_NAME)) != 0 && ch.server_name.n > 0) {
+        TRY(keep_server_name(c, ch.server_name));
     }
     if (!found) {
         *next = S_START;
