@@ -253,6 +253,10 @@ struct mica_certificate_request {
 };
 MICA_MUST mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
                                                        struct mica_certificate_request *cr);
+/* mica_msg_encode_certificate_request: the whole message (header included) with the
+ * context and a signature_algorithms extension; overflow is the writer's sticky state. */
+void mica_msg_encode_certificate_request(mica_wr *w, const uint8_t *context, size_t context_len,
+                                         const uint16_t *sig_algs, size_t sig_algs_n);
 
 /* Certificate (4.4.2). Entries are iterated with mica_msg_next_cert_entry. */
 struct mica_certificate {

@@ -49,3 +49,26 @@ mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
     ENSURE((seen & mica_ext_bit(MICA_EXT_SIGNATURE_ALGORITHMS)) != 0, MICA_E_MISSING_EXTENSION);
     return MICA_OK;
 }
+
+void mica_msg_encode_certificate_request(mica_wr *w, const uint8_t *context, size_t context_len,
+                                         const uint16_t *sig_algs, size_t sig_algs_n)
+{
+    size_t msg, m, exts, ext, list;
+
+    mica_msg_open(w, MICA_HS_CERTIFICATE_REQUEST, &msg);
+    mica_wr_open8(w, &m);
+    mica_wr_bytes(w, context, context_len);
+    mica_wr_close(w, m);
+    mica_wr_open16(w, &exts);
+    /* 4.3.2: "The "signature_algorithms" extension MUST be specified" */
+    mica_wr_u16(w, MICA_EXT_SIGNATURE_ALGORITHMS);
+    mica_wr_open16(w, &ext);
+    mica_wr_open16(w, &list);
+    for (size_t i = 0; i < sig_algs_n; i++) {
+        mica_wr_u16(w, sig_algs[i]);
+    }
+    mica_wr_close(w, list);
+    mica_wr_close(w, ext);
+    mica_wr_close(w, exts);
+    mica_msg_close(w, msg);
+}
