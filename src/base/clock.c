@@ -20,6 +20,16 @@ uint64_t mica_clock_now(const struct mica_clock *c)
     return read_clock(CLOCK_REALTIME);
 }
 
+uint64_t mica_clock_monotonic_us(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) {
+        return 0;
+    }
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 uint64_t mica_clock_monotonic(void)
 {
     return read_clock(CLOCK_MONOTONIC);

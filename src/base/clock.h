@@ -20,5 +20,7 @@ uint64_t mica_clock_now(const struct mica_clock *c);
 
 /* mica_clock_monotonic: a monotonic ms counter for durations (never from a hook). */
 uint64_t mica_clock_monotonic(void);
+/* mica_clock_monotonic_us: the same in microseconds. */
+uint64_t mica_clock_monotonic_us(void);
 
 #endif

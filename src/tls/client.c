@@ -539,12 +539,15 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
                                c->peer_n, true, name, mica_clock_now(&c->cfg->clock),
                                c->verify_error, sizeof(c->verify_error));
         if (err != MICA_OK) {
+            mica_trace_cert(c, "failed", c->verify_error);
             return mica_fail(c, err, "the server's certificate is not valid: %s", c->verify_error);
         }
         c->verify_error[0] = '\0';
         c->verified = true;
+        mica_trace_cert(c, "verified", NULL);
     } else {
         snprintf(c->verify_error, sizeof(c->verify_error), "verification disabled (insecure mode)");
+        mica_trace_cert(c, "skipped", c->verify_error);
     }
     c->proof |= MICA_PROOF_CERT;
     TRY(mica_transcript_add(&c->t, msg, len));

@@ -19,6 +19,7 @@ static void queue_alert(mica_conn *c, mica_alert alert)
     if (alert == MICA_ALERT_NONE) {
         return;
     }
+    mica_trace_alert(c, true, 2, (uint8_t)alert, c->err_sentence);
     /* RFC 8446 6: alerts are sent under the current write keys; a failure to send one is
      * not reported (the connection has already failed). The output is not limited here:
      * a fatal alert must get out. */
@@ -81,6 +82,7 @@ static mica_err conn_alloc(const mica_config *cfg, bool server, mica_conn **out)
     ENSURE(c != NULL, MICA_E_NOMEM);
     c->cfg = cfg;
     c->server = server;
+    c->trace_start_us = mica_clock_monotonic_us();
     c->in = mica_mem_alloc(MICA_MAX_RECORD_LEN);
     if (c->in == NULL) {
         mica_mem_free(c);
@@ -116,6 +118,7 @@ mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, m
     }
     c->state = C_START;
     err = mica_client_start(c);
+    mica_trace_flight(c);
     if (err != MICA_OK) {
         mica_conn_free(c);
         return err;
@@ -206,6 +209,7 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
 
 mica_err mica_conn_send_hs(mica_conn *c, const uint8_t *msg, size_t len)
 {
+    mica_trace_message(c, true, msg, len);
     TRY(mica_transcript_add(&c->t, msg, len));
     return mica_conn_send(c, MICA_CT_HANDSHAKE, msg, len);
 }
@@ -245,7 +249,9 @@ void mica_conn_sent(mica_conn *c, size_t n)
 mica_err mica_conn_set_read_key(mica_conn *c, const mica_secret *s, enum mica_epoch e)
 {
     c->rd_keys++;
-    return mica_rec_set_key(&c->rd, c->suite, s, e);
+    TRY(mica_rec_set_key(&c->rd, c->suite, s, e));
+    mica_trace_event(c, MICA_TRACE_KEYS, false, "read keys");
+    return MICA_OK;
 }
 
 mica_err mica_conn_set_write_key(mica_conn *c, const mica_secret *s, enum mica_epoch e)
@@ -254,6 +260,7 @@ mica_err mica_conn_set_write_key(mica_conn *c, const mica_secret *s, enum mica_e
     if (c->peer_record_limit != 0) {
         TRY(mica_rec_set_limit(&c->wr, c->peer_record_limit));
     }
+    mica_trace_event(c, MICA_TRACE_KEYS, true, "write keys");
     return MICA_OK;
 }
 
@@ -289,6 +296,7 @@ static mica_err on_alert(mica_conn *c, const uint8_t *p, size_t len)
         return mica_fail(c, MICA_E_DECODE, "the peer sent a malformed alert record of %zu bytes",
                          len);
     }
+    mica_trace_alert(c, false, level, desc, NULL);
     if (desc == MICA_ALERT_CLOSE_NOTIFY) {
         /* RFC 8446 6.1: the peer will send no more; we may still write (half-close) */
         c->peer_closed = true;
@@ -403,6 +411,7 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
         if (c->hs_len - off < MICA_HANDSHAKE_HEADER_LEN + (size_t)h.len) {
             break;
         }
+        mica_trace_message(c, false, c->hs + off, MICA_HANDSHAKE_HEADER_LEN + h.len);
         err = mica_fsm_dispatch(c, h.type, c->hs + off, MICA_HANDSHAKE_HEADER_LEN + h.len);
         if (err != MICA_OK) {
             return c->err != MICA_OK ? c->err : fail_plain(c, err);
@@ -517,6 +526,7 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
         }
     }
     *used = taken;
+    mica_trace_flight(c);
     return c->err;
 }
 
@@ -592,8 +602,10 @@ mica_err mica_conn_close(mica_conn *c)
         /* RFC 8446 6.1: canceling a handshake is user_canceled, which "SHOULD be followed
          * by a close_notify" */
         static const uint8_t canceled[2] = {1 /* warning */, MICA_ALERT_USER_CANCELED};
+        mica_trace_alert(c, true, 1, MICA_ALERT_USER_CANCELED, "the application canceled");
         TRY(mica_conn_send(c, MICA_CT_ALERT, canceled, sizeof(canceled)));
     }
+    mica_trace_alert(c, true, 1, MICA_ALERT_CLOSE_NOTIFY, NULL);
     return mica_conn_send(c, MICA_CT_ALERT, close_notify, sizeof(close_notify));
 }
 
@@ -619,6 +631,7 @@ mica_err mica_conn_key_update(mica_conn *c, int request_peer)
     ENSURE(c->state == MICA_ST_CONNECTED && !c->closed, MICA_E_ARGUMENT);
     msg[4] = request_peer ? 1 : 0;
     /* the KeyUpdate goes out under the old key; everything after under the new */
+    mica_trace_message(c, true, msg, sizeof(msg));
     err = mica_conn_send(c, MICA_CT_HANDSHAKE, msg, sizeof(msg));
     if (err == MICA_OK) {
         err = mica_ks_update_traffic(c->suite->hash, own_ap(c));
@@ -626,6 +639,7 @@ mica_err mica_conn_key_update(mica_conn *c, int request_peer)
     if (err == MICA_OK) {
         err = mica_conn_set_write_key(c, own_ap(c), MICA_EPOCH_APPLICATION);
     }
+    mica_trace_flight(c);
     return err == MICA_OK ? MICA_OK : fail_plain(c, err);
 }
 

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include <mica/mica.h>
+#include <mica/trace.h>
 
 #include "base/clock.h"
 #include "base/err.h"
@@ -62,6 +63,8 @@ struct mica_config {
     void *keylog_ctx;
     void (*ticket_cb)(void *ctx, const uint8_t *msg, size_t len);
     void *ticket_ctx;
+    mica_trace_cb trace; /* NULL: no events are built at all */
+    void *trace_ctx;
     uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
 };
 
@@ -150,7 +153,20 @@ struct mica_conn {
     /* closing */
     bool peer_closed; /* close_notify received */
     bool closed;      /* close_notify sent */
+
+    /* tracing (trace.c) */
+    uint64_t trace_start_us;
+    char trace_flight[256]; /* names of the messages sent since the last flight event */
+    size_t trace_flight_bytes;
+    unsigned trace_flight_epochs; /* bit (1 << epoch) of each protection used in the flight */
 };
+
+/* Trace events (trace.c); each returns at once when the config has no trace callback. */
+void mica_trace_message(mica_conn *c, bool sent, const uint8_t *msg, size_t len);
+void mica_trace_event(mica_conn *c, enum mica_trace_kind kind, bool sent, const char *name);
+void mica_trace_cert(mica_conn *c, const char *result, const char *why);
+void mica_trace_alert(mica_conn *c, bool sent, uint8_t level, uint8_t desc, const char *cause);
+void mica_trace_flight(mica_conn *c);
 
 /*
  * mica_fail: record the first failure of a connection (later ones are ignored), queue

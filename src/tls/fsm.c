@@ -74,6 +74,9 @@ mica_err mica_fsm_dispatch(mica_conn *c, uint8_t type, const uint8_t *msg, size_
                          "refusing to connect without every proof (have %#x, need %#x)", c->proof,
                          required_proofs(c));
     }
-    c->state = next;
+    if (next != c->state) {
+        c->state = next;
+        mica_trace_event(c, MICA_TRACE_STATE, false, mica_state_name(next));
+    }
     return MICA_OK;
 }

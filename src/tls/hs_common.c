@@ -101,6 +101,9 @@ mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
     TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "handshake secret");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "c hs traffic");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "s hs traffic");
     mica_conn_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", &c->c_hs);
     mica_conn_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", &c->s_hs);
     return MICA_OK;
@@ -115,6 +118,10 @@ mica_err mica_hs_app_secrets(mica_conn *c)
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_ks_app_traffic(&c->ks, th, &c->c_ap, &c->s_ap));
     TRY(mica_ks_exporter_master(&c->ks, th, &c->exp_master));
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "master secret");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "c ap traffic");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "s ap traffic");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "exp master");
     mica_conn_keylog(c, "CLIENT_TRAFFIC_SECRET_0", &c->c_ap);
     mica_conn_keylog(c, "SERVER_TRAFFIC_SECRET_0", &c->s_ap);
     mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
