@@ -1,10 +1,12 @@
 /*
- * Fuzz target for src/x509/cert.c: a peer's certificate bytes through every function that
- * parses them -- the public key of one DER certificate, and chain verification of the
+ * Fuzz target for src/x509/cert.c and describe.c: a peer's certificate bytes through every
+ * function that parses them -- its public key, its description, and chain verification of the
  * input cut into up to three certificates (against an empty store, for a name and an IP).
  */
 #include <stddef.h>
 #include <stdint.h>
+
+#include <mica/cert.h>
 
 #include "x509/x509.h"
 
@@ -23,6 +25,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (mica_x509_pubkey(data, size, &key) == MICA_OK) {
         mica_pkey_free(key);
+    }
+    {
+        static struct mica_cert_info ci;
+        if (mica_cert_describe(data, size, &ci) == MICA_OK &&
+            (ci.subject[sizeof(ci.subject) - 1] != '\0' || ci.sans[sizeof(ci.sans) - 1] != '\0')) {
+            __builtin_trap(); /* every text is NUL-terminated */
+        }
     }
     /* the first two bytes (if any) split the rest into certificates */
     while (n < 3 && off < size) {
