@@ -32,6 +32,7 @@ struct client_opts {
     const char *ciphers;
     const char *groups;
     const char *alpn;
+    const char *keylog;
     const char *target;
     bool insecure;
     bool quiet;
@@ -59,15 +60,24 @@ static void client_usage(FILE *f)
                "  --insecure         do not verify the server's certificate (tests and\n"
                "                     diagnostics only: anyone on the path can impersonate the\n"
                "                     server); the signature is still checked\n"
+               "  --keylog FILE      append the TLS secrets to FILE (NSS key log format, one\n"
+               "                     line per secret, created 0600) so that Wireshark or\n"
+               "                     tshark can decrypt the connection; without --keylog the\n"
+               "                     SSLKEYLOGFILE environment variable names the file. Anyone\n"
+               "                     who reads FILE can decrypt the connection; mica warns.\n"
                "  --quiet            do not print the negotiated parameters\n"
                "  --help             this text\n"
                "\n"
                "exit status: 0 when the server closed the connection cleanly, 1 on any\n"
                "failure (the reason follows \"mica: \" on standard error), 2 for a bad command "
                "line.\n"
+               "A --keylog FILE that cannot be opened is a failure (1); an SSLKEYLOGFILE that\n"
+               "cannot be opened is a warning, and the connection goes ahead without a key log.\n"
                "\n"
-               "example:\n"
-               "  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | mica client example.com:443\n");
+               "examples:\n"
+               "  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | mica client example.com:443\n"
+               "  mica client --keylog keys.txt example.com:443 </dev/null\n"
+               "  tshark -r capture.pcapng -o tls.keylog_file:keys.txt   # decrypted\n");
 }
 
 static int parse_client_args(int argc, char **argv, struct client_opts *o)
@@ -83,7 +93,8 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--servername", PREFIX, &o->servername)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0) {
+            (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0) {
             if (r < 0) {
                 return -1;
             }
@@ -109,6 +120,10 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
     }
     if (o->target == NULL) {
         fprintf(stderr, PREFIX ": which server? (mica client [options] HOST:PORT)\n");
+        return -1;
+    }
+    if (o->keylog != NULL && o->keylog[0] == '\0') {
+        fprintf(stderr, PREFIX ": --keylog needs a file name\n");
         return -1;
     }
     return 0;
@@ -367,6 +382,11 @@ int cmd_client(int argc, char **argv)
     if (cfg == NULL) {
         return TOOL_EXIT_FAIL;
     }
+    struct tool_keylog keylog;
+    if (tool_keylog_open(&keylog, cfg, PREFIX, o.keylog) != 0) {
+        mica_config_free(cfg);
+        return TOOL_EXIT_FAIL;
+    }
     if (o.insecure) {
         fprintf(stderr, PREFIX ": warning: --insecure: the server's certificate is not "
                                "verified; anyone on the path can impersonate the server\n");
@@ -378,6 +398,7 @@ int cmd_client(int argc, char **argv)
     if (err != MICA_OK) {
         report_connect_error(err, errno, host, port, o.target);
         mica_config_free(cfg);
+        tool_keylog_close(&keylog);
         return TOOL_EXIT_FAIL;
     }
     if (!o.quiet) {
@@ -393,5 +414,6 @@ int cmd_client(int argc, char **argv)
     }
     mica_io_free(io);
     mica_config_free(cfg);
+    tool_keylog_close(&keylog);
     return rc;
 }

@@ -1,11 +1,14 @@
 /*
- * Helpers shared by the subcommands: option values, HOST:PORT, algorithm lists.
+ * Helpers shared by the subcommands: option values, HOST:PORT, algorithm lists, key log.
  */
 #include "cmd.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int tool_opt_value(int argc, char **argv, int *i, const char *name, const char *prefix,
                    const char **val)
@@ -121,4 +124,79 @@ int tool_readable(const char *prefix, const char *option, const char *path)
     }
     fclose(f);
     return 0;
+}
+
+/* The engine's callback: line + '\n' in one write(2), so that O_APPEND keeps it whole. */
+static void keylog_line(void *ctx, const char *line)
+{
+    struct tool_keylog *kl = ctx;
+    char buf[1024];
+    size_t len = strlen(line);
+    size_t off = 0;
+
+    if (kl->fd < 0 || len + 1 > sizeof buf) {
+        return; /* the engine's lines are under 300 bytes */
+    }
+    memcpy(buf, line, len);
+    buf[len++] = '\n';
+    while (off < len) {
+        ssize_t n = write(kl->fd, buf + off, len - off);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            if (!kl->write_failed) {
+                fprintf(stderr, "%s: warning: cannot write to the key log %s: %s\n", kl->prefix,
+                        kl->path, n < 0 ? strerror(errno) : "nothing written");
+                kl->write_failed = 1;
+            }
+            break;
+        }
+        off += (size_t)n;
+    }
+    explicit_bzero(buf, sizeof buf);
+}
+
+int tool_keylog_open(struct tool_keylog *kl, mica_config *cfg, const char *prefix,
+                     const char *option)
+{
+    const char *path = option;
+    const char *env = getenv("SSLKEYLOGFILE");
+
+    kl->fd = -1;
+    kl->path = NULL;
+    kl->prefix = prefix;
+    kl->write_failed = 0;
+    if (path == NULL && env != NULL && env[0] != '\0') {
+        path = env;
+    }
+    if (path == NULL) {
+        return 0;
+    }
+    int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+    if (fd < 0) {
+        if (option != NULL) {
+            fprintf(stderr, "%s: cannot open --keylog %s: %s\n", prefix, path, strerror(errno));
+            return -1;
+        }
+        fprintf(stderr, "%s: warning: cannot open SSLKEYLOGFILE %s: %s; no key log is written\n",
+                prefix, path, strerror(errno));
+        return 0;
+    }
+    kl->fd = fd;
+    kl->path = path;
+    mica_config_set_keylog(cfg, keylog_line, kl);
+    fprintf(stderr,
+            "%s: writing TLS secrets to %s: anyone who reads it can decrypt these "
+            "connections\n",
+            prefix, path);
+    return 0;
+}
+
+void tool_keylog_close(struct tool_keylog *kl)
+{
+    if (kl->fd >= 0) {
+        close(kl->fd);
+        kl->fd = -1;
+    }
 }

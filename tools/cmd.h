@@ -48,4 +48,29 @@ int tool_set_algorithms(mica_config *cfg, const char *prefix, const char *cipher
  */
 int tool_readable(const char *prefix, const char *option, const char *path);
 
+/*
+ * Key logging (--keylog FILE, else the SSLKEYLOGFILE environment variable): the engine's
+ * NSS key log lines (mica_config_set_keylog), one line per secret, appended to the file.
+ * Each line goes out in one write(2) of the whole line and its '\n' on a descriptor opened
+ * with O_APPEND, so processes sharing a file (a client and a server, several servers) never
+ * interleave inside a line, and nothing waits in a buffer. A new file is created 0600.
+ */
+struct tool_keylog {
+    int fd;             /* -1: key logging is off */
+    const char *path;   /* the file, for messages */
+    const char *prefix; /* "mica", "mica server" */
+    int write_failed;   /* a write failed and was reported once */
+};
+
+/*
+ * tool_keylog_open: turn key logging on for cfg when option (the --keylog value, or NULL)
+ * or else SSLKEYLOGFILE (set and not empty) names a file, with a warning on standard error
+ * that the file holds secrets. kl stays valid while cfg is used; tool_keylog_close after
+ * cfg is freed. 0 on success (on or off); -1, after a message, when --keylog FILE cannot
+ * be opened. An SSLKEYLOGFILE that cannot be opened is a warning and key logging stays off.
+ */
+int tool_keylog_open(struct tool_keylog *kl, mica_config *cfg, const char *prefix,
+                     const char *option);
+void tool_keylog_close(struct tool_keylog *kl);
+
 #endif /* MICA_TOOLS_CMD_H */

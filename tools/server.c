@@ -67,6 +67,7 @@ struct server_opts {
     const char *ciphers;
     const char *groups;
     const char *alpn;
+    const char *keylog;
     enum mode mode;
     unsigned long max_conns;
     bool verbose;
@@ -151,12 +152,20 @@ static void server_usage(FILE *f)
             "                     negotiated parameters, then close\n"
             "  --max-conns N      at most N connections at once (default %d); more wait in\n"
             "                     the kernel's listen queue\n"
+            "  --keylog FILE      append the TLS secrets of every connection to FILE (NSS key\n"
+            "                     log format, one line per secret, created 0600) so that\n"
+            "                     Wireshark or tshark can decrypt them; without --keylog the\n"
+            "                     SSLKEYLOGFILE environment variable names the file. Anyone\n"
+            "                     who reads FILE can decrypt the connections; mica warns.\n"
+            "                     A --keylog FILE that cannot be opened stops the server\n"
+            "                     (exit 1); an SSLKEYLOGFILE that cannot be opened is a warning\n"
             "  --verbose          also log each handshake that succeeds\n"
             "  --help             this text\n"
             "\n"
             "examples:\n"
             "  mica server --cert cert.pem --key key.pem --echo\n"
             "  mica server --cert cert.pem --key key.pem --www --accept 127.0.0.1:8443\n"
+            "  mica server --cert cert.pem --key key.pem --www --keylog keys.txt\n"
             "  curl --cacert ca.pem https://localhost:8443/\n",
             DEFAULT_MAX_CONNS);
 }
@@ -179,7 +188,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0) {
+            (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0) {
             if (r < 0) {
                 return -1;
             }
@@ -201,6 +211,10 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
         return -1;
     }
     o->mode = www ? MODE_WWW : MODE_ECHO;
+    if (o->keylog != NULL && o->keylog[0] == '\0') {
+        fprintf(stderr, PREFIX ": --keylog needs a file name\n");
+        return -1;
+    }
     if (o->cert == NULL || o->key == NULL) {
         fprintf(stderr, PREFIX ": --cert FILE and --key FILE are required (see mica server "
                                "--help)\n");
@@ -829,6 +843,7 @@ int cmd_server(int argc, char **argv)
 {
     struct server_opts o;
     struct server s;
+    struct tool_keylog keylog = {.fd = -1};
     int rc;
 
     memset(&o, 0, sizeof o);
@@ -841,6 +856,10 @@ int cmd_server(int argc, char **argv)
     s.listen_fd = -1;
     s.cfg = server_config(&o);
     if (s.cfg == NULL) {
+        return TOOL_EXIT_FAIL;
+    }
+    if (tool_keylog_open(&keylog, s.cfg, PREFIX, o.keylog) != 0) {
+        mica_config_free(s.cfg);
         return TOOL_EXIT_FAIL;
     }
     if (o.mode == MODE_WWW && o.alpn != NULL && strstr(o.alpn, "h2") != NULL) {
@@ -871,5 +890,6 @@ int cmd_server(int argc, char **argv)
     free(s.conns);
     free(s.pfds);
     mica_config_free(s.cfg);
+    tool_keylog_close(&keylog);
     return rc;
 }

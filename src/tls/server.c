@@ -562,6 +562,9 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     mica_err err;
     MICA_KX_SHARED(shared);
 
+    /* the key log names each secret by the ClientHello's random (after an HRR the same:
+     * RFC 8446 4.1.2) */
+    memcpy(c->client_random, ch->random, sizeof(c->client_random));
     err = mica_kx_encap(c->group, share->key.p, share->key.n, pub, sizeof(pub), &pub_len, &shared);
     if (err != MICA_OK) {
         return mica_fail(c, err, "the client's %s key share is invalid: %s", c->group->name,
