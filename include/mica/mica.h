@@ -269,7 +269,9 @@ MICA_API mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out);
 MICA_API void mica_conn_free(mica_conn *c);
 
 /* mica_conn_feed: give the engine bytes received from the peer. *used gets how many it
- * took (all of them unless it stopped at a fatal error). MICA_OK, or the fatal error. */
+ * took: all of them, unless it stopped at a fatal error, or because more than 16 MiB of
+ * received application data waits to be read (read it, then feed the rest). MICA_OK, or
+ * the fatal error. */
 MICA_API mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *used);
 
 /* mica_conn_pending: bytes to send to the peer, valid until the next call on c; *len is 0

@@ -51,6 +51,13 @@
 /* RFC 8446 5.3: the sequence number MUST NOT wrap. */
 #define MICA_SEQ_MAX UINT64_MAX
 
+/* Received application data buffered for the application before mica_conn_feed stops
+ * taking input (the reader must catch up first): a peer cannot grow it further. */
+#define MICA_MAX_APP_BUFFER (16u * 1024u * 1024u)
+/* Consecutive KeyUpdates (or dummy CCS records) accepted without application data in
+ * between: more is a peer spending our CPU for nothing. */
+#define MICA_MAX_IDLE_UPDATES 32u
+
 /* Certificate chains and extension counts (used by the handshake). */
 #define MICA_MAX_CHAIN_LEN 10u
 #define MICA_MAX_EXTENSIONS 64u

@@ -195,9 +195,13 @@ static void write_extensions(mica_conn *c, mica_wr *w)
 static mica_err send_client_hello(mica_conn *c)
 {
     const mica_config *cfg = c->cfg;
-    uint8_t buf[4096];
-    mica_wr w = mica_wr_init(buf, sizeof(buf));
-    size_t msg, m, ext, len;
+    /* room for everything but the cookie, which may be up to 2^16 - 1 bytes (4.2.2) */
+    size_t cap = 4096 + c->cookie_len, msg, m, ext, len;
+    uint8_t *buf = mica_mem_alloc(cap);
+    mica_wr w = mica_wr_init(buf, cap);
+    mica_err err;
+
+    ENSURE(buf != NULL, MICA_E_NOMEM);
 
     c->offered = 0;
     mica_msg_open(&w, MICA_HS_CLIENT_HELLO, &msg);
@@ -211,7 +215,11 @@ static mica_err send_client_hello(mica_conn *c)
     mica_wr_u8(&w, 0);
     mica_wr_open16(&w, &ext);
     write_extensions(c, &w);
-    TRY(write_key_shares(c, &w));
+    err = write_key_shares(c, &w);
+    if (err != MICA_OK) {
+        mica_mem_free(buf);
+        return err;
+    }
     if (cfg->grease) {
         mica_wr_u16(&w, (uint16_t)(c->grease[2] ^ 0x1010u)); /* a second, non-empty one */
         mica_wr_u16(&w, 1);
@@ -219,8 +227,12 @@ static mica_err send_client_hello(mica_conn *c)
     }
     mica_wr_close(&w, ext);
     mica_msg_close(&w, msg);
-    TRY(mica_wr_finish(&w, &len));
-    return mica_conn_send_hs(c, buf, len);
+    err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = mica_conn_send_hs(c, buf, len);
+    }
+    mica_mem_free(buf);
+    return err;
 }
 
 mica_err mica_client_start(mica_conn *c)
@@ -503,6 +515,10 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
     }
     if ((ee.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ee.record_size_limit;
+        /* RFC 8449 4: the server now knows our limit; records beyond it are record_overflow */
+        if (c->cfg->record_size_limit != 0) {
+            TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit));
+        }
     }
     TRY(mica_transcript_add(&c->t, msg, len));
     *next = C_WAIT_CERT_CR;
@@ -528,6 +544,22 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
     if (cert.entries_n == 0) {
         return mica_fail(c, MICA_E_DECODE, "the server sent an empty Certificate");
     }
+    {
+        /* RFC 8446 4.4.2: extensions in a CertificateEntry answer ones the ClientHello sent
+         * (4.2: "MUST abort the handshake with an unsupported_extension alert") */
+        mica_rd list = cert.entries;
+        while (list.n > 0) {
+            struct mica_cert_entry e;
+            uint16_t which = 0;
+            TRY(mica_msg_next_cert_entry(&list, &e));
+            if (mica_ext_check_offered(c->offered, e.present, MICA_IN_CT, &which) != MICA_OK) {
+                return mica_fail(c, MICA_E_UNSUPPORTED_EXTENSION,
+                                 "the server's Certificate carries extension %s, which the "
+                                 "ClientHello did not offer",
+                                 ext_label(which));
+            }
+        }
+    }
     err = mica_hs_keep_peer_chain(c, &cert);
     if (err != MICA_OK) {
         return mica_fail(c, err, "cannot keep the server's chain of %zu certificates: %s",
@@ -535,6 +567,9 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
     }
     if (c->cfg->verify) {
         const char *name = c->server_name[0] != '\0' ? c->server_name : NULL;
+        if (name == NULL) { /* fail closed: a verified chain must be for a name */
+            return mica_fail(c, MICA_E_INTERNAL, "verification is on but there is no name");
+        }
         err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
                                c->peer_n, true, name, mica_clock_now(&c->cfg->clock),
                                c->verify_error, sizeof(c->verify_error));

@@ -1,6 +1,9 @@
 /* mica_config: built once, shared read-only by connections. See mica.h. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tls/conn.h"
 
@@ -245,21 +248,32 @@ mica_err mica_config_add_cert_chain_pem(mica_config *cfg, const char *chain_pem,
     return MICA_OK;
 }
 
-/* read_file: a whole (small) file into a new buffer; PEM files only. */
+/* read_file: a whole (small) file into a new buffer; PEM files only. read(2), not stdio,
+ * so no library buffer keeps a copy of a private key after the caller wipes its own. */
 static mica_err read_file(const char *path, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
+    const size_t cap = 1024u * 1024u;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     char *buf;
-    size_t n;
+    size_t n = 0;
 
-    ENSURE(f != NULL, MICA_E_ARGUMENT);
-    buf = mica_mem_alloc(1024u * 1024u);
+    ENSURE(fd >= 0, MICA_E_ARGUMENT);
+    buf = mica_mem_alloc(cap);
     if (buf == NULL) {
-        fclose(f);
+        close(fd);
         return MICA_E_NOMEM;
     }
-    n = fread(buf, 1, 1024u * 1024u - 1, f);
-    fclose(f);
+    while (n < cap - 1) {
+        ssize_t got = read(fd, buf + n, cap - 1 - n);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        n += (size_t)got;
+    }
+    close(fd);
     buf[n] = '\0';
     *out = buf;
     *len = n;

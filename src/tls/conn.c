@@ -20,9 +20,8 @@ static void queue_alert(mica_conn *c, mica_alert alert)
         return;
     }
     mica_trace_alert(c, true, 2, (uint8_t)alert, c->err_sentence);
-    /* RFC 8446 6: alerts are sent under the current write keys; a failure to send one is
-     * not reported (the connection has already failed). The output is not limited here:
-     * a fatal alert must get out. */
+    /* RFC 8446 6: alerts are sent under the current write keys; a failure to queue one
+     * (memory, or the output limit) is not reported: the connection has already failed */
     if (mica_conn_send(c, MICA_CT_ALERT, body, sizeof(body)) != MICA_OK) {
         c->closed = true; /* could not even queue the alert: nothing more will be sent */
     }
@@ -111,7 +110,9 @@ mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, m
     mica_err err;
 
     ENSURE(server_name == NULL || strlen(server_name) <= MICA_MAX_SERVER_NAME, MICA_E_ARGUMENT);
-    ENSURE(cfg != NULL && (server_name != NULL || !cfg->verify), MICA_E_ARGUMENT);
+    /* verification needs a name to check the certificate against: "" is no name */
+    ENSURE(cfg != NULL && (!cfg->verify || (server_name != NULL && server_name[0] != '\0')),
+           MICA_E_ARGUMENT);
     TRY(conn_alloc(cfg, false, &c));
     if (server_name != NULL) {
         memcpy(c->server_name, server_name, strlen(server_name) + 1);
@@ -196,6 +197,11 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
     do {
         size_t chunk = len < mica_rec_max_content(&c->wr) ? len : mica_rec_max_content(&c->wr);
         size_t rec_len = 0;
+        /* RFC 8446 5.5: a key is updated before its usage limit, checked per record (one
+         * write may fill hundreds); the KeyUpdate itself takes the key's last record */
+        if (type == MICA_CT_APPLICATION_DATA && mica_rec_uses_left(&c->wr) <= 1) {
+            TRY(mica_conn_key_update(c, 0));
+        }
         TRY(out_reserve(c, MICA_RECORD_HEADER_LEN + chunk + MICA_MAX_AEAD_TAG_LEN + 1));
         memcpy(c->out + c->out_len + MICA_RECORD_HEADER_LEN, p, chunk);
         TRY(mica_rec_seal(&c->wr, type, c->out + c->out_len, c->out_cap - c->out_len, chunk, 0,
@@ -331,7 +337,12 @@ static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
             c, MICA_E_UNEXPECTED_MESSAGE, "the peer sent a change_cipher_spec record %s",
             c->ccs_ok ? "with a body other than the single byte 01" : "where TLS 1.3 allows none");
     }
-    return MICA_OK; /* dropped, as many times as it comes in the window */
+    if (++c->idle_updates > MICA_MAX_IDLE_UPDATES) {
+        return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                         "the peer sent more than %u change_cipher_spec records in a row",
+                         MICA_MAX_IDLE_UPDATES);
+    }
+    return MICA_OK; /* dropped (RFC 8446 5), within reason */
 }
 
 static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
@@ -427,6 +438,7 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
     if (off > 0) {
         memmove(c->hs, c->hs + off, c->hs_len - off);
         c->hs_len -= off;
+        mica_mem_wipe(c->hs + c->hs_len, off); /* handled messages leave no copy behind */
     }
     return c->err;
 }
@@ -442,17 +454,23 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
      * send its alert in the clear, while this server already reads with handshake keys.
      * Such an alert is read for what it says: it can only end the connection. */
     if (c->server && c->rd.epoch == MICA_EPOCH_HANDSHAKE && rec[0] == MICA_CT_ALERT &&
-        len == MICA_RECORD_HEADER_LEN + 2) {
-        return on_alert(c, rec + MICA_RECORD_HEADER_LEN, 2);
+        len == MICA_RECORD_HEADER_LEN + 2 && c->hs_len == 0) {
+        /* unauthenticated: it ends the handshake whatever it says -- never a clean close */
+        uint8_t desc = rec[MICA_RECORD_HEADER_LEN + 1];
+        mica_trace_alert(c, false, rec[MICA_RECORD_HEADER_LEN], desc, "unprotected");
+        c->closed = true;
+        return mica_fail_alert(c, MICA_E_PEER_ALERT, (mica_alert)desc,
+                               "the peer ended the handshake with an unprotected alert: %s",
+                               mica_alert_name((mica_alert)desc));
+    }
+    if (c->peer_closed) {
+        return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
+                           received MUST be ignored." -- not even decrypted */
     }
     err = mica_rec_open(&c->rd, rec, len, &type, &content, &content_len);
 
     if (err != MICA_OK) {
         return fail_plain(c, err);
-    }
-    if (c->peer_closed) {
-        return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
-                           received MUST be ignored." */
     }
     if (c->closed && c->state != MICA_ST_CONNECTED && type != MICA_CT_ALERT) {
         return MICA_OK; /* we canceled the handshake: only the peer's closure matters now */
@@ -472,6 +490,7 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
             return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
                              "the peer sent application data before the handshake completed");
         }
+        c->idle_updates = 0;
         err = app_append(c, content, content_len);
         return err == MICA_OK ? MICA_OK : fail_plain(c, err);
     default:
@@ -489,6 +508,9 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
         struct mica_rec_header h;
         size_t want = MICA_RECORD_HEADER_LEN, n;
         mica_err err;
+        if (c->in_len == 0 && c->app_len - c->app_off >= MICA_MAX_APP_BUFFER) {
+            break; /* the application must read first: *used < len tells it */
+        }
         if (c->in_len >= MICA_RECORD_HEADER_LEN) {
             err = mica_rec_header(&c->rd, c->in, c->in_len, &h);
             if (err != MICA_OK) {
@@ -549,10 +571,6 @@ mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *
     }
     if (len > room) {
         len = room;
-    }
-    if (mica_rec_uses_left(&c->wr) <= 1) {
-        /* RFC 8446 5.5: update the key before its usage limit */
-        TRY(mica_conn_key_update(c, 0));
     }
     {
         mica_err err = mica_conn_send(c, MICA_CT_APPLICATION_DATA, data, len);
@@ -650,6 +668,11 @@ mica_err mica_conn_on_key_update(mica_conn *c, const uint8_t *body, size_t len)
 
     if (err != MICA_OK) {
         return mica_fail(c, err, "the peer sent a malformed KeyUpdate");
+    }
+    if (++c->idle_updates > MICA_MAX_IDLE_UPDATES) {
+        return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                         "the peer sent more than %u KeyUpdates without application data",
+                         MICA_MAX_IDLE_UPDATES);
     }
     err = mica_ks_update_traffic(c->suite->hash, peer_ap(c));
     if (err == MICA_OK) {

@@ -135,8 +135,9 @@ struct mica_conn {
     bool hrr;            /* an HRR happened */
     bool cert_requested; /* the server sent CertificateRequest */
     bool ccs_sent;
-    bool ccs_ok;        /* a dummy CCS may arrive now */
-    bool ccs_before_ch; /* server: a CCS came before any ClientHello (stateless HRR) */
+    bool ccs_ok;           /* a dummy CCS may arrive now */
+    bool ccs_before_ch;    /* server: a CCS came before any ClientHello (stateless HRR) */
+    uint32_t idle_updates; /* KeyUpdates / dummy CCS since the last application data */
     unsigned proof;
     uint16_t grease[4]; /* the client's GREASE values */
 

@@ -75,6 +75,9 @@ mica_err mica_fsm_dispatch(mica_conn *c, uint8_t type, const uint8_t *msg, size_
                          required_proofs(c));
     }
     if (next != c->state) {
+        if (next == MICA_ST_CONNECTED) {
+            c->idle_updates = 0; /* the handshake's dummy CCS do not count against KeyUpdates */
+        }
         c->state = next;
         mica_trace_event(c, MICA_TRACE_STATE, false, mica_state_name(next));
     }

@@ -28,20 +28,24 @@ void mica_rec_dir_clear(struct mica_rec_dir *d)
 mica_err mica_rec_set_key(struct mica_rec_dir *d, const struct mica_suite *s,
                           const mica_secret *traffic, enum mica_epoch epoch)
 {
-    uint8_t key[MICA_MAX_AEAD_KEY_LEN];
+    uint8_t key[MICA_MAX_AEAD_KEY_LEN], iv[MICA_AEAD_NONCE_LEN];
     mica_aead *aead = NULL;
     mica_err err;
 
     ENSURE(epoch != MICA_EPOCH_PLAINTEXT, MICA_E_ARGUMENT);
-    err = mica_ks_traffic_key(s, traffic, key, d->iv);
+    /* the new key and IV replace the old ones only once both exist: a failure leaves the
+     * direction as it was (an alert may still need the old key) */
+    err = mica_ks_traffic_key(s, traffic, key, iv);
     if (err == MICA_OK) {
         err = mica_aead_new(s->aead, key, s->aead->key_len, d->encrypt, &aead);
     }
     mica_mem_wipe(key, sizeof(key));
     if (err != MICA_OK) {
-        mica_mem_wipe(d->iv, sizeof(d->iv));
+        mica_mem_wipe(iv, sizeof(iv));
         return err;
     }
+    memcpy(d->iv, iv, sizeof(iv));
+    mica_mem_wipe(iv, sizeof(iv));
     mica_aead_free(d->aead);
     d->aead = aead;
     d->suite = s;

@@ -305,7 +305,10 @@ static mica_err open_cookie(mica_conn *c, mica_rd r, struct cookie *ck)
     ck->ccs_sent = ccs != 0;
     ck->hash_len = hlen;
     ENSURE(ck->suite != NULL && ck->suite->hash->len == hlen, MICA_E_ILLEGAL_PARAMETER);
-    ENSURE(issued <= now + 1000u && now - issued <= COOKIE_LIFETIME_MS, MICA_E_ILLEGAL_PARAMETER);
+    /* fresh: at most COOKIE_LIFETIME_MS old, or up to 1 s ahead (clocks of the servers
+     * of a stateless fleet differ a little) */
+    ENSURE(issued <= now ? now - issued <= COOKIE_LIFETIME_MS : issued - now <= 1000u,
+           MICA_E_ILLEGAL_PARAMETER);
     return MICA_OK;
 }
 
@@ -654,6 +657,11 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     TRY(choose_alpn(c, &ch));
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
+        /* RFC 8449 4: we answer with our limit; the client's protected records must keep
+         * to it ("MUST ... record_overflow" beyond) */
+        if (c->cfg->record_size_limit != 0) {
+            TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit));
+        }
     }
     if (!c->hrr) {
         TRY(mica_transcript_set_hash(&c->t, c->suite->hash));

@@ -18,6 +18,7 @@
 # rarely meet); a port in use moves the test up by 7, up to 5 times. Servers listen on
 # 127.0.0.1 only and are always killed on exit. Exits 1 on any failure, 77 (skip) without
 # openssl.
+unset SSLKEYLOGFILE
 set -u
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
