@@ -10,6 +10,7 @@
  * that closes the TCP connection without close_notify is reported as truncation (exit 1).
  */
 #include "cmd.h"
+#include "render.h"
 
 #include <errno.h>
 #include <netdb.h>
@@ -36,6 +37,9 @@ struct client_opts {
     const char *target;
     bool insecure;
     bool quiet;
+    bool trace;      /* --trace: the narration on stderr */
+    bool trace_json; /* --trace-json: the events as JSON Lines on stderr */
+    bool json;       /* --json: the connection report on stdout, then close */
 };
 
 static void client_usage(FILE *f)
@@ -65,6 +69,14 @@ static void client_usage(FILE *f)
                "                     tshark can decrypt the connection; without --keylog the\n"
                "                     SSLKEYLOGFILE environment variable names the file. Anyone\n"
                "                     who reads FILE can decrypt the connection; mica warns.\n"
+               "  --trace            narrate the handshake step by step on standard error:\n"
+               "                     each message and what it means, key changes, the\n"
+               "                     certificate check, then round trips, flights and timing\n"
+               "  --trace-json       the same events as JSON Lines on standard error\n"
+               "                     (docs/trace.md has the schema)\n"
+               "  --json             handshake, print the connection report as one JSON\n"
+               "                     document on standard output, and close (no data is\n"
+               "                     copied); the keys are listed in docs/trace.md\n"
                "  --quiet            do not print the negotiated parameters\n"
                "  --help             this text\n"
                "\n"
@@ -106,6 +118,18 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
+            continue;
+        }
+        if (strcmp(a, "--trace") == 0) {
+            o->trace = true;
+            continue;
+        }
+        if (strcmp(a, "--trace-json") == 0) {
+            o->trace_json = true;
+            continue;
+        }
+        if (strcmp(a, "--json") == 0) {
+            o->json = true;
             continue;
         }
         if (a[0] == '-' && a[1] != '\0') {
@@ -382,6 +406,13 @@ int cmd_client(int argc, char **argv)
     if (cfg == NULL) {
         return TOOL_EXIT_FAIL;
     }
+    static struct render view;
+    memset(&view, 0, sizeof view);
+    view.narrate = o.trace ? stderr : NULL;
+    view.jsonl = o.trace_json ? stderr : NULL;
+    if (o.trace || o.trace_json || o.json) {
+        mica_config_set_trace(cfg, render_event, &view);
+    }
     struct tool_keylog keylog;
     if (tool_keylog_open(&keylog, cfg, PREFIX, o.keylog) != 0) {
         mica_config_free(cfg);
@@ -405,8 +436,23 @@ int cmd_client(int argc, char **argv)
         fprintf(stderr, "connected to %s\n", o.target);
     }
     if (mica_io_handshake(io) != MICA_OK) {
+        if (o.json) { /* the report says what was seen, and why it failed */
+            render_report(&view, mica_io_conn(io), stdout);
+            fflush(stdout);
+        }
         rc = fail_io(io);
+    } else if (o.json) {
+        /* the report is the output: no data is copied */
+        if (o.trace) {
+            render_summary(&view, stderr);
+        }
+        render_report(&view, mica_io_conn(io), stdout);
+        fflush(stdout);
+        rc = check_verified(io, &o) ? finish(io, false) : TOOL_EXIT_FAIL;
     } else {
+        if (o.trace) {
+            render_summary(&view, stderr);
+        }
         if (!o.quiet) {
             print_negotiated(io, &o);
         }

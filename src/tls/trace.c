@@ -23,7 +23,8 @@ struct tb {
     size_t n;
 };
 
-static const char *tb_vprintf(struct tb *b, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static const char *tb_vprintf(struct tb *b, const char *fmt,
+                                                                    va_list ap)
 {
     char *at = b->text + b->used;
     size_t room = sizeof(b->text) - b->used;

@@ -200,8 +200,8 @@ static void hrr_and_failure(void)
             "message recv HelloRetryRequest [plaintext]",
             "message sent ClientHello [plaintext]",
             "cert recv failed",
-            "alert sent bad_certificate [handshake keys] level=fatal cause=the server's "
-            "certificate is not valid",
+            ("alert sent bad_certificate [handshake keys] level=fatal cause=the server's "
+             "certificate is not valid"),
         };
         in_order(&client_log, seq, 4, "client (HRR, failure)");
     }

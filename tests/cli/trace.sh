@@ -1,0 +1,110 @@
+#!/bin/sh
+# mica client --json / --trace-json / --trace against mica server: the report is valid JSON
+# with every documented key and the right values, each JSON Lines event parses, the
+# narration says what the ServerHello means, and an HRR shows in all three.
+# Usage: trace.sh <mica>. Ports 48000-48899 on 127.0.0.1; the server is always stopped.
+set -u
+unset SSLKEYLOGFILE
+mica=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+certs="$top/tests/vectors/certs"
+tmp=$(mktemp -d)
+server=""
+fail=0
+cleanup() {
+    [ -n "$server" ] && kill "$server" 2>/dev/null
+    rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+bad() {
+    echo "trace: FAIL: $*"
+    fail=1
+}
+
+port=$((48000 + $$ % 900))
+for _ in 1 2 3 4 5; do
+    "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept "127.0.0.1:$port" --echo --groups secp384r1 2>"$tmp/server.log" &
+    server=$!
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        grep -q listening "$tmp/server.log" && break
+        sleep 0.2
+    done
+    grep -q listening "$tmp/server.log" && break
+    kill "$server" 2>/dev/null
+    server=""
+    port=$((port + 7))
+done
+[ -n "$server" ] || { echo "trace: could not start mica server"; exit 1; }
+client() {
+    timeout 20 "$mica" client --cafile "$certs/ca.pem" --servername localhost "$@" \
+        "127.0.0.1:$port" </dev/null
+}
+
+# the report: the client offers x25519 first, the server wants secp384r1: one HRR
+client --json --groups x25519:secp384r1 >"$tmp/report.json" 2>"$tmp/report.err" ||
+    bad "--json exited $?: $(cat "$tmp/report.err")"
+python3 - "$tmp/report.json" <<'PY' || fail=1
+import json, sys
+r = json.load(open(sys.argv[1]))
+want = {"version": "TLSv1.3", "cipher": "TLS_AES_128_GCM_SHA256", "group": "secp384r1",
+        "signature_scheme": "ecdsa_secp256r1_sha256", "alpn": None, "sni": "localhost",
+        "verified": True, "verify_error": None, "resumed": False, "early_data": "not_sent",
+        "hrr": True}
+ok = True
+for k, v in want.items():
+    if r.get(k, "missing") != v:
+        print(f"trace: FAIL: report {k} = {r.get(k, 'missing')!r}, want {v!r}"); ok = False
+certs = r["peer_certificates"]
+leaf = certs[0]
+for k in ("subject", "issuer", "sans", "not_before", "not_after", "key",
+          "signature_algorithm", "sha256", "spki_pin"):
+    if k not in leaf:
+        print(f"trace: FAIL: certificate has no {k}"); ok = False
+if leaf["subject"] != "CN=mica test ecdsa-p256" or "DNS:localhost" not in leaf["sans"] \
+        or not leaf["spki_pin"].startswith("sha256/") or len(leaf["sha256"]) != 64:
+    print(f"trace: FAIL: leaf {leaf}"); ok = False
+h = r["handshake"]
+types = [(m["direction"], m["type"]) for m in h["messages"]]
+if h["round_trips"] != 2 or types[:4] != [("sent", "ClientHello"), ("received", "HelloRetryRequest"),
+                                          ("sent", "ClientHello"), ("received", "ServerHello")] \
+        or types[-1] != ("sent", "Finished") or h["bytes_sent"] <= 0 or h["duration_ms"] <= 0:
+    print(f"trace: FAIL: handshake {h}"); ok = False
+sys.exit(0 if ok else 1)
+PY
+
+# JSON Lines: every line an event of schema 1
+client --trace-json --quiet --groups x25519:secp384r1 2>"$tmp/events.jsonl" >/dev/null ||
+    bad "--trace-json exited $?"
+python3 - "$tmp/events.jsonl" <<'PY' || fail=1
+import json, sys
+kinds = set(); names = []
+for line in open(sys.argv[1]):
+    if not line.startswith("{"):
+        continue
+    e = json.loads(line)
+    assert e["v"] == 1 and e["side"] == "client", e
+    kinds.add(e["kind"]); names.append(e["name"])
+need = {"message", "secret", "keys", "cert", "state", "flight"}
+if not need <= kinds or "HelloRetryRequest" not in names or "CONNECTED" not in names:
+    print(f"trace: FAIL: events {sorted(kinds)} {names[:12]}"); sys.exit(1)
+PY
+
+# the narration
+client --trace --groups x25519:secp384r1 >/dev/null 2>"$tmp/narration.txt" || bad "--trace exited $?"
+grep -q "^<- ServerHello .* -- server chose TLS_AES_128_GCM_SHA256 and secp384r1. Both sides now compute the same shared secret" "$tmp/narration.txt" ||
+    bad "the narration does not explain the ServerHello: $(head -5 "$tmp/narration.txt")"
+grep -q "^<- HelloRetryRequest .*asks for secp384r1" "$tmp/narration.txt" ||
+    bad "the narration does not explain the HelloRetryRequest"
+grep -q "^summary: 2 round trips" "$tmp/narration.txt" || bad "no summary line"
+
+# a failure still gives a report, with the reason
+client --json --servername wrong.example >"$tmp/fail.json" 2>/dev/null && bad "a wrong name passed"
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+sys.exit(0 if r["verified"] is False and "does not cover wrong.example" in (r["verify_error"] or "") else 1)
+' "$tmp/fail.json" || bad "the failure report lacks the reason: $(cat "$tmp/fail.json" | head -12)"
+
+[ $fail -eq 0 ] && echo "trace: ok"
+exit $fail

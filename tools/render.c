@@ -1,0 +1,307 @@
+/* Rendering trace events: narration, JSON Lines, the JSON connection report. */
+#include "render.h"
+
+#include <string.h>
+
+#include <mica/cert.h>
+
+void json_string(FILE *f, const char *s)
+{
+    if (s == NULL) {
+        fputs("null", f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s != '\0'; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\') {
+            fprintf(f, "\\%c", ch);
+        } else if (ch < 0x20 || ch == 0x7f) {
+            fprintf(f, "\\u%04x", ch);
+        } else {
+            fputc(ch, f);
+        }
+    }
+    fputc('"', f);
+}
+
+static const char *field(const struct mica_trace_event *ev, const char *name)
+{
+    for (size_t i = 0; i < ev->fields_n; i++) {
+        if (strcmp(ev->fields[i].name, name) == 0) {
+            return ev->fields[i].value;
+        }
+    }
+    return NULL;
+}
+
+static const char *const kind_names[] = {"?",    "message", "secret", "keys",
+                                         "cert", "alert",   "state",  "flight"};
+
+static void jsonl(FILE *f, const mica_conn *c, const struct mica_trace_event *ev)
+{
+    fprintf(f,
+            "{\"v\":%d,\"side\":\"%s\",\"kind\":\"%s\",\"sent\":%s,\"name\":", MICA_TRACE_VERSION,
+            mica_conn_is_server(c) ? "server" : "client", kind_names[ev->kind],
+            ev->sent ? "true" : "false");
+    json_string(f, ev->name);
+    fprintf(f, ",\"length\":%zu,\"protection\":", ev->length);
+    json_string(f, ev->protection);
+    fprintf(f, ",\"elapsed_us\":%llu,\"fields\":{", (unsigned long long)ev->elapsed_us);
+    for (size_t i = 0; i < ev->fields_n; i++) {
+        if (i > 0) {
+            fputc(',', f);
+        }
+        json_string(f, ev->fields[i].name);
+        fputc(':', f);
+        json_string(f, ev->fields[i].value);
+    }
+    fputs("}}\n", f);
+    fflush(f);
+}
+
+/* what a message means, for a learner */
+static void narrate_message(FILE *f, const struct mica_trace_event *ev)
+{
+    const char *arrow = ev->sent ? "->" : "<-";
+    const char *n = ev->name, *v;
+
+    fprintf(f, "%s %s (%zu bytes, %s)", arrow, n, ev->length, ev->protection);
+    if (strcmp(n, "ClientHello") == 0) {
+        fprintf(f, ": offers TLS 1.3 (supported_versions) with the suites %s",
+                (v = field(ev, "cipher_suites")) != NULL ? v : "?");
+        if ((v = field(ev, "key_share")) != NULL) {
+            fprintf(f, ", and key shares %s, guessing which groups the server takes", v);
+        }
+        if ((v = field(ev, "server_name")) != NULL) {
+            fprintf(f, ", for the name %s", v);
+        }
+        fputs(". Sent in the clear: nothing is secret yet.\n", f);
+    } else if (strcmp(n, "HelloRetryRequest") == 0) {
+        fprintf(f,
+                ": the server supports none of the groups we sent shares for and asks for "
+                "%s instead. One more round trip: the client sends a new ClientHello.\n",
+                (v = field(ev, "key_share")) != NULL ? v : "another group");
+    } else if (strcmp(n, "ServerHello") == 0) {
+        const char *ks = field(ev, "key_share");
+        char group[64] = "?";
+        if (ks != NULL) {
+            snprintf(group, sizeof group, "%.*s", (int)strcspn(ks, " "), ks);
+        }
+        fprintf(f,
+                " -- server chose %s and %s. Both sides now compute the same shared "
+                "secret and derive the handshake keys; everything from here on is "
+                "encrypted.\n",
+                (v = field(ev, "cipher_suite")) != NULL ? v : "?", group);
+    } else if (strcmp(n, "EncryptedExtensions") == 0) {
+        fputs(": the rest of the server's answers, now hidden from observers", f);
+        for (size_t i = 0; i < ev->fields_n; i++) {
+            fprintf(f, "%s %s=%s", i == 0 ? ":" : ",", ev->fields[i].name, ev->fields[i].value);
+        }
+        fputs(".\n", f);
+    } else if (strcmp(n, "Certificate") == 0) {
+        fprintf(f, ": %s certificate(s), the server's identity and its chain to a CA.\n",
+                (v = field(ev, "certificates")) != NULL ? v : "?");
+    } else if (strcmp(n, "CertificateVerify") == 0) {
+        fprintf(f,
+                ": a %s signature over the handshake so far, proving the %s holds the "
+                "certificate's private key.\n",
+                (v = field(ev, "algorithm")) != NULL ? v : "?", ev->sent ? "client" : "server");
+    } else if (strcmp(n, "Finished") == 0) {
+        fprintf(f, ": a MAC over the whole handshake with the %s handshake key; %s\n",
+                ev->sent ? "client's" : "server's",
+                ev->sent ? "the server checks it the same way."
+                         : "it matches, so nobody "
+                           "altered a message.");
+    } else if (strcmp(n, "KeyUpdate") == 0) {
+        fprintf(f, ": %s (%s).\n",
+                ev->sent ? "our new traffic keys from here" : "the peer's new keys",
+                (v = field(ev, "request_update")) != NULL ? v : "?");
+    } else if (strcmp(n, "NewSessionTicket") == 0) {
+        fprintf(f, ": a ticket to resume later (lifetime %s).\n",
+                (v = field(ev, "ticket_lifetime")) != NULL ? v : "?");
+    } else {
+        fputc('\n', f);
+    }
+}
+
+static void narrate(struct render *r, FILE *f, const struct mica_trace_event *ev)
+{
+    const char *v;
+
+    switch (ev->kind) {
+    case MICA_TRACE_MESSAGE: narrate_message(f, ev); break;
+    case MICA_TRACE_SECRET:
+        fprintf(f, "   derived \"%s\" (the secret itself goes only to a key log)\n", ev->name);
+        break;
+    case MICA_TRACE_KEYS:
+        fprintf(f, "   %s now use %s\n", ev->sent ? "records we send" : "records we receive",
+                ev->protection);
+        break;
+    case MICA_TRACE_CERT:
+        if (strcmp(ev->name, "verified") == 0) {
+            fprintf(f,
+                    "   certificate check: the chain leads to a trusted root, every "
+                    "certificate is valid now, and it covers %s\n",
+                    (v = field(ev, "name")) != NULL ? v : "the name");
+        } else {
+            fprintf(f, "   certificate check: %s: %s\n", ev->name,
+                    (v = field(ev, "reason")) != NULL ? v : "");
+        }
+        break;
+    case MICA_TRACE_ALERT:
+        fprintf(f, "%s alert %s (%s)%s%s\n", ev->sent ? "->" : "<-", ev->name,
+                (v = field(ev, "level")) != NULL ? v : "?", field(ev, "cause") != NULL ? ": " : "",
+                field(ev, "cause") != NULL ? field(ev, "cause") : "");
+        break;
+    case MICA_TRACE_STATE:
+        if (strcmp(ev->name, "CONNECTED") == 0) {
+            fprintf(f, "   connected after %.1f ms\n", (double)ev->elapsed_us / 1000.0);
+        }
+        break;
+    case MICA_TRACE_FLIGHT:
+        fprintf(f, "   [flight %zu sent: %s, %zu bytes, %s]\n", r->flights_n,
+                (v = field(ev, "messages")) != NULL ? v : "", ev->length, ev->protection);
+        break;
+    default: break;
+    }
+    fflush(f);
+}
+
+void render_event(void *ctx, const mica_conn *c, const struct mica_trace_event *ev)
+{
+    struct render *r = ctx;
+
+    if (ev->kind == MICA_TRACE_MESSAGE) {
+        if (r->msgs_n < RENDER_MAX_MESSAGES) {
+            struct render_msg *m = &r->msgs[r->msgs_n++];
+            m->sent = ev->sent != 0;
+            snprintf(m->name, sizeof m->name, "%s", ev->name);
+            snprintf(m->protection, sizeof m->protection, "%s", ev->protection);
+            m->length = ev->length;
+            m->at_us = ev->elapsed_us;
+        }
+        if (ev->sent) {
+            r->bytes_sent += ev->length;
+        } else {
+            r->bytes_received += ev->length;
+            if (strcmp(ev->name, "ServerHello") == 0 ||
+                strcmp(ev->name, "HelloRetryRequest") == 0) {
+                r->round_trips++;
+            }
+        }
+    } else if (ev->kind == MICA_TRACE_STATE && strcmp(ev->name, "CONNECTED") == 0) {
+        r->connected_us = ev->elapsed_us;
+    } else if (ev->kind == MICA_TRACE_FLIGHT && r->flights_n < 8) {
+        const char *v = field(ev, "messages");
+        snprintf(r->flights[r->flights_n++], sizeof r->flights[0], "%s (%zu bytes)",
+                 v != NULL ? v : "", ev->length);
+    }
+    if (r->jsonl != NULL) {
+        jsonl(r->jsonl, c, ev);
+    }
+    if (r->narrate != NULL) {
+        narrate(r, r->narrate, ev);
+    }
+}
+
+void render_summary(const struct render *r, FILE *f)
+{
+    fprintf(f,
+            "summary: %d round trip%s before the client could send data, %.1f ms; "
+            "handshake bytes %zu sent, %zu received\n",
+            r->round_trips, r->round_trips == 1 ? "" : "s", (double)r->connected_us / 1000.0,
+            r->bytes_sent, r->bytes_received);
+    for (size_t i = 0; i < r->flights_n; i++) {
+        fprintf(f, "  our flight %zu: %s\n", i + 1, r->flights[i]);
+    }
+    for (size_t i = 0; i < r->msgs_n; i++) {
+        fprintf(f, "  %8.3f ms  %s %s\n", (double)r->msgs[i].at_us / 1000.0,
+                r->msgs[i].sent ? "->" : "<-", r->msgs[i].name);
+    }
+}
+
+static void cert_json(FILE *f, const uint8_t *der, size_t len)
+{
+    struct mica_cert_info ci;
+    const char *s, *e;
+    bool first = true;
+
+    if (mica_cert_describe(der, len, &ci) != MICA_OK) {
+        fputs("{\"error\":\"does not parse\"}", f);
+        return;
+    }
+    fputs("{\"subject\":", f);
+    json_string(f, ci.subject);
+    fputs(",\"issuer\":", f);
+    json_string(f, ci.issuer);
+    fputs(",\"sans\":[", f);
+    for (s = ci.sans; *s != '\0'; s = *e != '\0' ? e + 2 : e) {
+        char one[300];
+        e = strstr(s, ", ");
+        if (e == NULL) {
+            e = s + strlen(s);
+        }
+        snprintf(one, sizeof one, "%.*s", (int)(e - s), s);
+        fputs(first ? "" : ",", f);
+        json_string(f, one);
+        first = false;
+    }
+    fputs("],\"not_before\":", f);
+    json_string(f, ci.not_before);
+    fputs(",\"not_after\":", f);
+    json_string(f, ci.not_after);
+    fputs(",\"key\":", f);
+    json_string(f, ci.key);
+    fputs(",\"signature_algorithm\":", f);
+    json_string(f, ci.signature_algorithm);
+    fputs(",\"sha256\":", f);
+    json_string(f, ci.sha256);
+    fputs(",\"spki_pin\":", f);
+    json_string(f, ci.spki_pin);
+    fputc('}', f);
+}
+
+void render_report(const struct render *r, const mica_conn *c, FILE *f)
+{
+    size_t len;
+    const uint8_t *der;
+
+    fputs("{\n  \"version\": ", f);
+    json_string(f, mica_conn_version(c));
+    fputs(",\n  \"cipher\": ", f);
+    json_string(f, mica_conn_cipher_suite(c));
+    fputs(",\n  \"group\": ", f);
+    json_string(f, mica_conn_group(c));
+    fputs(",\n  \"signature_scheme\": ", f);
+    json_string(f, mica_conn_sig_scheme(c));
+    fputs(",\n  \"alpn\": ", f);
+    json_string(f, mica_conn_alpn(c));
+    fputs(",\n  \"sni\": ", f);
+    json_string(f, mica_conn_server_name(c));
+    fprintf(f, ",\n  \"verified\": %s", mica_conn_verified(c) ? "true" : "false");
+    fputs(",\n  \"verify_error\": ", f);
+    json_string(f, mica_conn_verify_error(c));
+    /* resumption and 0-RTT arrive with the resumption issue */
+    fputs(",\n  \"resumed\": false,\n  \"early_data\": \"not_sent\"", f);
+    fprintf(f, ",\n  \"hrr\": %s", mica_conn_hrr(c) ? "true" : "false");
+    fputs(",\n  \"peer_certificates\": [", f);
+    for (size_t i = 0; (der = mica_conn_peer_cert(c, i, &len)) != NULL; i++) {
+        fputs(i == 0 ? "\n    " : ",\n    ", f);
+        cert_json(f, der, len);
+    }
+    fputs("\n  ],\n  \"handshake\": {", f);
+    fprintf(f, "\n    \"round_trips\": %d,\n    \"duration_ms\": %.3f,", r->round_trips,
+            (double)r->connected_us / 1000.0);
+    fprintf(f, "\n    \"bytes_sent\": %zu,\n    \"bytes_received\": %zu,\n    \"messages\": [",
+            r->bytes_sent, r->bytes_received);
+    for (size_t i = 0; i < r->msgs_n; i++) {
+        fprintf(f, "%s\n      {\"direction\": \"%s\", \"type\": ", i == 0 ? "" : ",",
+                r->msgs[i].sent ? "sent" : "received");
+        json_string(f, r->msgs[i].name);
+        fprintf(f, ", \"length\": %zu, \"protection\": ", r->msgs[i].length);
+        json_string(f, r->msgs[i].protection);
+        fprintf(f, ", \"at_ms\": %.3f}", (double)r->msgs[i].at_us / 1000.0);
+    }
+    fputs("\n    ]\n  }\n}\n", f);
+}
