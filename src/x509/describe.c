@@ -102,7 +102,7 @@ static void key_text(X509 *x, char *out, size_t cap)
     case EVP_PKEY_EC:
         if (EVP_PKEY_get_utf8_string_param(pk, "group", group, sizeof(group), &n) == 1) {
             const char *nist = EC_curve_nid2nist(OBJ_sn2nid(group));
-            snprintf(out, cap, "ECDSA %s", nist != NULL ? nist : group);
+            snprintf(out, cap, "ECDSA %.48s", nist != NULL ? nist : group);
         } else {
             snprintf(out, cap, "ECDSA");
         }
