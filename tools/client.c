@@ -34,6 +34,7 @@ struct client_opts {
     const char *groups;
     const char *alpn;
     const char *keylog;
+    const char *diagram; /* --diagram FILE: .mmd (Mermaid) or .svg */
     const char *target;
     bool insecure;
     bool quiet;
@@ -74,6 +75,9 @@ static void client_usage(FILE *f)
                "                     certificate check, then round trips, flights and timing\n"
                "  --trace-json       the same events as JSON Lines on standard error\n"
                "                     (docs/trace.md has the schema)\n"
+               "  --diagram FILE     write the observed handshake as a sequence diagram:\n"
+               "                     Mermaid when FILE ends in .mmd, a self-contained SVG\n"
+               "                     when it ends in .svg (flights, keys, round trips)\n"
                "  --json             handshake, print the connection report as one JSON\n"
                "                     document on standard output, and close (no data is\n"
                "                     copied); the keys are listed in docs/trace.md\n"
@@ -106,7 +110,8 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0) {
+            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--diagram", PREFIX, &o->diagram)) != 0) {
             if (r < 0) {
                 return -1;
             }
@@ -145,6 +150,14 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
     if (o->target == NULL) {
         fprintf(stderr, PREFIX ": which server? (mica client [options] HOST:PORT)\n");
         return -1;
+    }
+    if (o->diagram != NULL) {
+        size_t n = strlen(o->diagram);
+        if (n < 5 ||
+            (strcmp(o->diagram + n - 4, ".mmd") != 0 && strcmp(o->diagram + n - 4, ".svg") != 0)) {
+            fprintf(stderr, PREFIX ": --diagram FILE must end in .mmd (Mermaid) or .svg\n");
+            return -1;
+        }
     }
     if (o->keylog != NULL && o->keylog[0] == '\0') {
         fprintf(stderr, PREFIX ": --keylog needs a file name\n");
@@ -410,7 +423,7 @@ int cmd_client(int argc, char **argv)
     memset(&view, 0, sizeof view);
     view.narrate = o.trace ? stderr : NULL;
     view.jsonl = o.trace_json ? stderr : NULL;
-    if (o.trace || o.trace_json || o.json) {
+    if (o.trace || o.trace_json || o.json || o.diagram != NULL) {
         mica_config_set_trace(cfg, render_event, &view);
     }
     struct tool_keylog keylog;
@@ -457,6 +470,20 @@ int cmd_client(int argc, char **argv)
             print_negotiated(io, &o);
         }
         rc = check_verified(io, &o) ? relay(io) : TOOL_EXIT_FAIL;
+    }
+    if (o.diagram != NULL && view.msgs_n > 0) {
+        FILE *df = fopen(o.diagram, "w");
+        size_t n = strlen(o.diagram);
+        if (df == NULL) {
+            fprintf(stderr, PREFIX ": cannot write %s: %s\n", o.diagram, strerror(errno));
+            rc = TOOL_EXIT_FAIL;
+        } else {
+            render_diagram(&view, o.target, strcmp(o.diagram + n - 4, ".svg") == 0, df);
+            fclose(df);
+            if (!o.quiet) {
+                fprintf(stderr, "diagram written to %s\n", o.diagram);
+            }
+        }
     }
     mica_io_free(io);
     mica_config_free(cfg);

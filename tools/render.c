@@ -305,3 +305,165 @@ void render_report(const struct render *r, const mica_conn *c, FILE *f)
     }
     fputs("\n    ]\n  }\n}\n", f);
 }
+
+/* ---- sequence diagrams ------------------------------------------------------------ */
+
+static const char *color_of(const char *protection)
+{
+    if (strcmp(protection, "plaintext") == 0) {
+        return "#6b7280"; /* grey: readable by anyone on the path */
+    }
+    if (strcmp(protection, "handshake keys") == 0) {
+        return "#d97706"; /* amber */
+    }
+    if (strcmp(protection, "early keys") == 0) {
+        return "#7c3aed";
+    }
+    return "#059669"; /* green: application keys */
+}
+
+/* the round trip a message belongs to: each ServerHello or HelloRetryRequest received
+ * closes one */
+static int round_of(const struct render *r, size_t i)
+{
+    int rt = 1;
+
+    for (size_t k = 0; k < i; k++) {
+        if (!r->msgs[k].sent && (strcmp(r->msgs[k].name, "ServerHello") == 0 ||
+                                 strcmp(r->msgs[k].name, "HelloRetryRequest") == 0)) {
+            rt++;
+        }
+    }
+    return rt;
+}
+
+static void xml_text(FILE *f, const char *s)
+{
+    for (; *s != '\0'; s++) {
+        switch (*s) {
+        case '<': fputs("&lt;", f); break;
+        case '>': fputs("&gt;", f); break;
+        case '&': fputs("&amp;", f); break;
+        case '"': fputs("&quot;", f); break;
+        default: fputc(*s, f); break;
+        }
+    }
+}
+
+static void mermaid(const struct render *r, const char *peer, FILE *f)
+{
+    const char *prot = "";
+    int rt = 0;
+
+    fputs("sequenceDiagram\n    participant C as mica client\n", f);
+    fprintf(f, "    participant S as %s\n", peer);
+    for (size_t i = 0; i < r->msgs_n; i++) {
+        const struct render_msg *m = &r->msgs[i];
+        if (round_of(r, i) != rt && m->sent && strcmp(m->name, "ClientHello") == 0) {
+            rt = round_of(r, i);
+            fprintf(f, "    Note over C,S: round trip %d\n", rt);
+        }
+        if (strcmp(prot, m->protection) != 0) {
+            prot = m->protection;
+            fprintf(f, "    Note %s %s: from here: %s\n", m->sent ? "right of" : "left of",
+                    m->sent ? "C" : "S", prot);
+        }
+        fprintf(f, "    %s->>%s: %s (%zu bytes, %.1f ms)\n", m->sent ? "C" : "S",
+                m->sent ? "S" : "C", m->name, m->length, (double)m->at_us / 1000.0);
+    }
+    fprintf(f, "    Note over C,S: connected after %d round trip%s, %.1f ms\n", r->round_trips,
+            r->round_trips == 1 ? "" : "s", (double)r->connected_us / 1000.0);
+}
+
+static void svg(const struct render *r, const char *peer, FILE *f)
+{
+    const int width = 760, left = 170, right = 590, top = 90, step = 44;
+    int height = top + (int)r->msgs_n * step + 120, rt = 0;
+
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" font-family=\"DejaVu Sans, Arial, sans-serif\" "
+            "font-size=\"13\">\n",
+            width, height, width, height);
+    fputs("<title>TLS 1.3 handshake observed by mica</title>\n", f);
+    fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", width, height);
+    fputs("<defs>", f);
+    for (int k = 0; k < 4; k++) {
+        static const char *const prots[] = {"plaintext", "early keys", "handshake keys",
+                                            "application keys"};
+        fprintf(f,
+                "<marker id=\"a%d\" markerWidth=\"10\" markerHeight=\"8\" refX=\"9\" refY=\"4\" "
+                "orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"%s\"/></marker>",
+                k, color_of(prots[k]));
+    }
+    fputs("</defs>\n", f);
+    /* the two sides and their lifelines */
+    fprintf(
+        f,
+        "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-weight=\"bold\">mica client</text>\n",
+        left);
+    fprintf(f, "<text x=\"%d\" y=\"30\" text-anchor=\"middle\" font-weight=\"bold\">", right);
+    xml_text(f, peer);
+    fputs("</text>\n", f);
+    fprintf(
+        f,
+        "<line x1=\"%d\" y1=\"45\" x2=\"%d\" y2=\"%d\" stroke=\"#111827\" stroke-width=\"2\"/>\n",
+        left, left, height - 70);
+    fprintf(
+        f,
+        "<line x1=\"%d\" y1=\"45\" x2=\"%d\" y2=\"%d\" stroke=\"#111827\" stroke-width=\"2\"/>\n",
+        right, right, height - 70);
+    for (size_t i = 0; i < r->msgs_n; i++) {
+        const struct render_msg *m = &r->msgs[i];
+        int y = top + (int)i * step;
+        int x1 = m->sent ? left : right, x2 = m->sent ? right - 4 : left + 4;
+        int mk = strcmp(m->protection, "plaintext") == 0        ? 0
+                 : strcmp(m->protection, "early keys") == 0     ? 1
+                 : strcmp(m->protection, "handshake keys") == 0 ? 2
+                                                                : 3;
+        if (round_of(r, i) != rt && m->sent && strcmp(m->name, "ClientHello") == 0) {
+            rt = round_of(r, i);
+            fprintf(f, "<text x=\"12\" y=\"%d\" fill=\"#374151\">round trip %d</text>\n", y + 4,
+                    rt);
+            fprintf(f,
+                    "<line x1=\"10\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#d1d5db\" "
+                    "stroke-dasharray=\"4 4\"/>\n",
+                    y - 22, width - 10, y - 22);
+        }
+        fprintf(f,
+                "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"2.5\" "
+                "marker-end=\"url(#a%d)\"/>\n",
+                x1, y, x2, y, color_of(m->protection), mk);
+        fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" fill=\"%s\">",
+                (left + right) / 2, y - 7, color_of(m->protection));
+        xml_text(f, m->name);
+        fprintf(f, " (%zu bytes, ", m->length);
+        xml_text(f, m->protection);
+        fputs(")</text>\n", f);
+        fprintf(f,
+                "<text x=\"%d\" y=\"%d\" text-anchor=\"end\" fill=\"#6b7280\" font-size=\"11\">"
+                "%.1f ms</text>\n",
+                left - 10, y + 4, (double)m->at_us / 1000.0);
+    }
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-weight=\"bold\">connected after "
+            "%d round trip%s, %.1f ms</text>\n",
+            (left + right) / 2, height - 45, r->round_trips, r->round_trips == 1 ? "" : "s",
+            (double)r->connected_us / 1000.0);
+    fprintf(f,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">"
+            "<tspan fill=\"%s\">plaintext</tspan> · <tspan fill=\"%s\">handshake keys</tspan> · "
+            "<tspan fill=\"%s\">application keys</tspan></text>\n",
+            (left + right) / 2, height - 20, color_of("plaintext"), color_of("handshake keys"),
+            color_of("application keys"));
+    fputs("</svg>\n", f);
+}
+
+void render_diagram(const struct render *r, const char *peer, bool as_svg, FILE *f)
+{
+    if (as_svg) {
+        svg(r, peer, f);
+    } else {
+        mermaid(r, peer, f);
+    }
+}

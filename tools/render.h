@@ -48,4 +48,8 @@ void render_report(const struct render *r, const mica_conn *c, FILE *f);
 /* json_string: s as a JSON string literal (NULL as null). */
 void json_string(FILE *f, const char *s);
 
+/* render_diagram: the observed handshake as a sequence diagram, Mermaid (svg = false)
+ * or a self-contained SVG (svg = true); peer names the server's side. */
+void render_diagram(const struct render *r, const char *peer, bool svg, FILE *f);
+
 #endif

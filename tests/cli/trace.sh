@@ -106,5 +106,37 @@ r = json.load(open(sys.argv[1]))
 sys.exit(0 if r["verified"] is False and "does not cover wrong.example" in (r["verify_error"] or "") else 1)
 ' "$tmp/fail.json" || bad "the failure report lacks the reason: $(cat "$tmp/fail.json" | head -12)"
 
+# the diagrams: Mermaid text and an SVG that parses, draws each message, and renders
+client --diagram "$tmp/hs.mmd" --quiet --groups x25519:secp384r1 >/dev/null 2>&1 || bad "--diagram .mmd"
+grep -q '^sequenceDiagram' "$tmp/hs.mmd" && grep -q 'S->>C: HelloRetryRequest' "$tmp/hs.mmd" &&
+    grep -q 'Note over C,S: round trip 2' "$tmp/hs.mmd" ||
+    bad "the Mermaid diagram lacks the HRR round trip: $(cat "$tmp/hs.mmd")"
+[ "$(grep -c 'round trip' "$tmp/hs.mmd")" = 3 ] || bad "round trips in the Mermaid diagram"
+client --diagram "$tmp/hs.svg" --quiet >/dev/null 2>&1 || bad "--diagram .svg"
+python3 - "$tmp/hs.svg" <<'PY' || fail=1
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+texts = " ".join("".join(t.itertext()) for t in root.iter(ns + "text"))
+lines = [l for l in root.iter(ns + "line") if l.get("marker-end")]
+for want in ("ClientHello", "ServerHello", "EncryptedExtensions", "Certificate",
+             "CertificateVerify", "Finished", "handshake keys", "connected after"):
+    if want not in texts:
+        print(f"trace: FAIL: the SVG has no '{want}'"); sys.exit(1)
+if len(lines) < 8:
+    print(f"trace: FAIL: the SVG draws {len(lines)} arrows"); sys.exit(1)
+PY
+browser=$(command -v chromium || true)
+if [ -n "$browser" ]; then
+    h=$(python3 -c "import sys,re; print(re.search(r'height=\"(\d+)\"', open(sys.argv[1]).read()).group(1))" "$tmp/hs.svg")
+    timeout 60 "$browser" --headless --no-sandbox --disable-gpu --no-first-run \
+        --disable-background-networking --disable-component-update --disable-sync \
+        --user-data-dir="$tmp/profile" --window-size="780,$((h + 20))" \
+        --screenshot="$tmp/hs.png" "file://$tmp/hs.svg" >/dev/null 2>&1
+    size=$(wc -c <"$tmp/hs.png" 2>/dev/null || echo 0)
+    [ "$size" -gt 10000 ] || bad "Chromium did not render the SVG ($size bytes)"
+    if [ -n "${MICA_KEEP_DIAGRAM:-}" ]; then cp "$tmp/hs.png" "$tmp/hs.svg" "$MICA_KEEP_DIAGRAM"/; fi
+fi
+
 [ $fail -eq 0 ] && echo "trace: ok"
 exit $fail
