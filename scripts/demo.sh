@@ -1,40 +1,52 @@
 #!/bin/sh
-# The demo: a mica server and a mica client on localhost, then the proof underneath
-# (RFC 8448 replayed). Runs from a release build; the narrated trace of every handshake
-# step arrives with the tools issue.
+# The demo: a throw-away CA and certificate, mica server --www on 127.0.0.1, and a mica
+# client that narrates its handshake, writes it as a diagram, and fetches the page; then a
+# refused name, and the proof underneath (RFC 8448 replayed).
 set -eu
 b=${1:-build/release}
 top=$(cd "$(dirname "$0")/.." && pwd)
-mica="$b/mica"
-certs="$top/tests/vectors/certs"
+mica="$(cd "$(dirname "$b/mica")" && pwd)/mica"
+work=$(mktemp -d)
+out="$top/$b/demo"
+mkdir -p "$out"
 port=$((44000 + $$ % 1000))
-log=$(mktemp)
-trap 'kill "$server" 2>/dev/null || true; rm -f "$log"' EXIT INT TERM
+trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 
 echo "== mica $("$mica" version | cut -d' ' -f2): TLS 1.3 you can see into"
 echo
-echo "== a server on 127.0.0.1:$port with the test ECDSA P-256 certificate"
-echo "   mica server --cert ecdsa-p256.chain.pem --key ecdsa-p256.key --accept 127.0.0.1:$port --www"
-"$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-    --accept "127.0.0.1:$port" --www --alpn http/1.1 2>"$log" &
+echo "== a throw-away CA and an ECDSA P-256 certificate for localhost (openssl)"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
+    -subj "/CN=mica demo CA" -keyout "$work/ca.key" -out "$work/ca.pem" 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
+    -keyout "$work/leaf.key" -out "$work/leaf.csr" 2>/dev/null
+printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n' >"$work/ext"
+openssl x509 -req -in "$work/leaf.csr" -CA "$work/ca.pem" -CAkey "$work/ca.key" \
+    -CAcreateserial -days 1 -extfile "$work/ext" -out "$work/leaf.pem" 2>/dev/null
+cat "$work/leaf.pem" "$work/ca.pem" >"$work/chain.pem"
+
+echo "== mica server --www on 127.0.0.1:$port"
+"$mica" server --cert "$work/chain.pem" --key "$work/leaf.key" \
+    --accept "127.0.0.1:$port" --www --alpn http/1.1 2>"$work/server.log" &
 server=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do
-    grep -q listening "$log" 2>/dev/null && break
+    grep -q listening "$work/server.log" 2>/dev/null && break
     sleep 0.2
 done
 echo
-echo "== a client asks it for a page (what was negotiated goes to stderr)"
-echo "   printf 'GET / ...' | mica client --cafile ca.pem --alpn http/1.1 localhost:$port"
+echo "== mica client --trace: the handshake, step by step"
 printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' |
-    "$mica" client --cafile "$certs/ca.pem" --alpn http/1.1 "localhost:$port" 2>&1 |
-    sed -n '1,9p;/<table>/,/<\/table>/p'
+    "$mica" client --cafile "$work/ca.pem" --alpn http/1.1 --trace \
+        --diagram "$out/handshake.svg" "localhost:$port" 2>&1 >"$work/page.html" |
+    grep -v '^   derived\|^   records'
+echo
+echo "== the page it got (the server reports what it negotiated)"
+sed -n '/<table>/,/<\/table>/p' "$work/page.html"
 echo
 echo "== the same server, asked for a name its certificate does not cover"
-"$mica" client --cafile "$certs/ca.pem" --servername www.example.org "127.0.0.1:$port" \
+"$mica" client --cafile "$work/ca.pem" --servername www.example.org "127.0.0.1:$port" \
     </dev/null 2>&1 || true
 echo
-echo "== the algorithms this build speaks (mica list)"
-"$mica" list | sed "/^signature schemes:/q"
+echo "== the handshake as a diagram: $out/handshake.svg (open it in a browser)"
 echo
 echo "== underneath: RFC 8448 replayed byte for byte through the key schedule and records"
 "$b/tests/test_rfc8448"

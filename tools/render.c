@@ -104,7 +104,7 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev)
                 (v = field(ev, "certificates")) != NULL ? v : "?");
     } else if (strcmp(n, "CertificateVerify") == 0) {
         fprintf(f,
-                ": a %s signature over the handshake so far, proving the %s holds the "
+                ": a signature (%s) over the handshake so far, proving the %s holds the "
                 "certificate's private key.\n",
                 (v = field(ev, "algorithm")) != NULL ? v : "?", ev->sent ? "client" : "server");
     } else if (strcmp(n, "Finished") == 0) {
