@@ -319,6 +319,11 @@ MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or 
 /* mica_conn_peer_cert: the i-th certificate the peer sent (0 = leaf), DER, owned by c. */
 MICA_API const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len);
 
+/* mica_conn_memory: the bytes this connection holds now (its state and buffers, not
+ * libcrypto's contexts), and the most it held at once. Buffers are released while the
+ * connection is idle, so a waiting connection holds little more than its state. */
+MICA_API void mica_conn_memory(const mica_conn *c, size_t *current, size_t *peak);
+
 /* mica_conn_export: RFC 8446 7.5 exporter (after the handshake). */
 MICA_API mica_err mica_conn_export(const mica_conn *c, const char *label, const uint8_t *context,
                                    size_t context_len, uint8_t *out, size_t out_len);

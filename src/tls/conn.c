@@ -72,6 +72,15 @@ static mica_err fail_plain(mica_conn *c, mica_err code)
 
 /* ---- life ---------------------------------------------------------------------------- */
 
+/* track: the connection's memory now, and its peak (mica_conn_memory) */
+static void track(mica_conn *c)
+{
+    size_t now = sizeof(*c) + (c->in != NULL ? MICA_MAX_RECORD_LEN : 0) + c->hs_cap + c->app_cap +
+                 c->out_cap;
+
+    c->mem_peak = now > c->mem_peak ? now : c->mem_peak;
+}
+
 static mica_err conn_alloc(const mica_config *cfg, bool server, mica_conn **out)
 {
     mica_conn *c;
@@ -82,11 +91,8 @@ static mica_err conn_alloc(const mica_config *cfg, bool server, mica_conn **out)
     c->cfg = cfg;
     c->server = server;
     c->trace_start_us = mica_clock_monotonic_us();
-    c->in = mica_mem_alloc(MICA_MAX_RECORD_LEN);
-    if (c->in == NULL) {
-        mica_mem_free(c);
-        return MICA_E_NOMEM;
-    }
+    /* buffers are made when needed and released when idle (DESIGN.md): an established
+     * connection that waits holds only this struct and its keys */
     mica_rec_dir_init(&c->rd, false);
     mica_rec_dir_init(&c->wr, true);
     mica_transcript_init(&c->t);
@@ -182,6 +188,7 @@ static mica_err out_reserve(mica_conn *c, size_t need)
     mica_mem_free_secret(c->out);
     c->out = grown;
     c->out_cap = cap;
+    track(c);
     return MICA_OK;
 }
 
@@ -247,7 +254,19 @@ void mica_conn_sent(mica_conn *c, size_t n)
     c->out_off += n < avail ? n : avail;
     if (c->out_off == c->out_len) {
         c->out_off = c->out_len = 0;
+        mica_mem_free_secret(c->out); /* idle: give the buffer back */
+        c->out = NULL;
+        c->out_cap = 0;
     }
+}
+
+void mica_conn_memory(const mica_conn *c, size_t *current, size_t *peak)
+{
+    size_t now = sizeof(*c) + (c->in != NULL ? MICA_MAX_RECORD_LEN : 0) + c->hs_cap + c->app_cap +
+                 c->out_cap;
+
+    *current = now;
+    *peak = now > c->mem_peak ? now : c->mem_peak;
 }
 
 /* ---- keys ---------------------------------------------------------------------------- */
@@ -365,6 +384,7 @@ static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
         mica_mem_free_secret(c->app);
         c->app = grown;
         c->app_cap = cap;
+        track(c);
         c->app_len = live;
         c->app_off = 0;
     }
@@ -389,6 +409,7 @@ static mica_err hs_append(mica_conn *c, const uint8_t *p, size_t len)
         mica_mem_free_secret(c->hs);
         c->hs = grown;
         c->hs_cap = cap;
+        track(c);
     }
     memcpy(c->hs + c->hs_len, p, len);
     c->hs_len += len;
@@ -504,6 +525,13 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
 
     ENSURE(c != NULL && used != NULL && (in != NULL || len == 0), MICA_E_ARGUMENT);
     *used = 0;
+    if (c->in == NULL && len > 0 && c->err == MICA_OK) {
+        c->in = mica_mem_alloc(MICA_MAX_RECORD_LEN);
+        if (c->in == NULL) {
+            return fail_plain(c, MICA_E_NOMEM);
+        }
+        track(c);
+    }
     while (taken < len && c->err == MICA_OK) {
         struct mica_rec_header h;
         size_t want = MICA_RECORD_HEADER_LEN, n;
@@ -548,6 +576,15 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
         }
     }
     *used = taken;
+    if (c->in != NULL && c->in_len == 0) {
+        mica_mem_free_secret(c->in); /* no partial record waits: give the buffer back */
+        c->in = NULL;
+    }
+    if (c->hs != NULL && c->hs_len == 0 && c->state == MICA_ST_CONNECTED) {
+        mica_mem_free_secret(c->hs);
+        c->hs = NULL;
+        c->hs_cap = 0;
+    }
     mica_trace_flight(c);
     return c->err;
 }
@@ -595,6 +632,11 @@ mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
         mica_mem_wipe(c->app + c->app_off, k);
         c->app_off += k;
         *n = k;
+        if (c->app_off == c->app_len) { /* drained: give the buffer back */
+            mica_mem_free_secret(c->app);
+            c->app = NULL;
+            c->app_cap = c->app_len = c->app_off = 0;
+        }
         return MICA_OK;
     }
     TRY(c->err);
@@ -620,11 +662,19 @@ mica_err mica_conn_close(mica_conn *c)
         /* RFC 8446 6.1: canceling a handshake is user_canceled, which "SHOULD be followed
          * by a close_notify" */
         static const uint8_t canceled[2] = {1 /* warning */, MICA_ALERT_USER_CANCELED};
+        mica_err err;
         mica_trace_alert(c, true, 1, MICA_ALERT_USER_CANCELED, "the application canceled");
-        TRY(mica_conn_send(c, MICA_CT_ALERT, canceled, sizeof(canceled)));
+        err = mica_conn_send(c, MICA_CT_ALERT, canceled, sizeof(canceled));
+        if (err != MICA_OK) {
+            return fail_plain(c, err);
+        }
     }
     mica_trace_alert(c, true, 1, MICA_ALERT_CLOSE_NOTIFY, NULL);
-    return mica_conn_send(c, MICA_CT_ALERT, close_notify, sizeof(close_notify));
+    {
+        /* a failure to queue it (memory) is the connection's failure, and sticks */
+        mica_err err = mica_conn_send(c, MICA_CT_ALERT, close_notify, sizeof(close_notify));
+        return err == MICA_OK ? MICA_OK : fail_plain(c, err);
+    }
 }
 
 /* ---- KeyUpdate (RFC 8446 4.6.3) ------------------------------------------------------ */

@@ -115,6 +115,7 @@ struct mica_conn {
     size_t out_len, out_off, out_cap;
     uint8_t *app; /* received application data */
     size_t app_len, app_off, app_cap;
+    size_t mem_peak; /* the most this connection held at once (mica_conn_memory) */
 
     /* handshake */
     struct mica_transcript t;

@@ -58,22 +58,25 @@ static void receive_buffer_bound(void)
         CHECK(w == sizeof(chunk));
         CHECK_OK(mica_conn_pending(p.server, &out, &len));
         CHECK_OK(mica_conn_feed(p.client, out, len, &used));
-        mica_conn_sent(p.server, len);
         fed_total += used;
         if (used < len) {
+            /* the rest waits for the reader; hand it over once some was read (copied
+             * first: the pending bytes live only until the next call on the server) */
+            uint8_t *rest = malloc(len - used);
+            memcpy(rest, out + used, len - used);
+            mica_conn_sent(p.server, len);
             stopped = true;
             stopped_at = fed_total;
-            /* the rest waits for the reader; hand it over once some was read */
             {
-                uint8_t *rest = malloc(len - used);
                 size_t n = 0, used2 = 0;
-                memcpy(rest, out + used, len - used);
                 CHECK_OK(mica_conn_read(p.client, chunk, sizeof(chunk), &n));
                 CHECK(n == sizeof(chunk));
                 CHECK_OK(mica_conn_feed(p.client, rest, len - used, &used2));
                 CHECK(used2 == len - used);
-                free(rest);
             }
+            free(rest);
+        } else {
+            mica_conn_sent(p.server, len);
         }
     }
     CHECK_MSG(stopped, "the client took 20 MiB of unread data");
@@ -149,8 +152,27 @@ static void key_update_flood(void)
     done(&p, scfg, ccfg);
 }
 
+/* an idle connection gives its buffers back: what it holds is its state */
+static void idle_memory(void)
+{
+    mica_config *scfg, *ccfg;
+    struct pair p = connected(&scfg, &ccfg);
+    size_t now = 0, peak = 0;
+
+    CHECK(pair_transfer(&p, true, 1000000));
+    CHECK(pair_transfer(&p, false, 1000000));
+    mica_conn_memory(p.client, &now, &peak);
+    printf("idle client connection: %zu bytes now, %zu at peak\n", now, peak);
+    CHECK(now == sizeof(struct mica_conn));
+    CHECK(peak > now + 32768); /* the transfer did use buffers */
+    mica_conn_memory(p.server, &now, &peak);
+    CHECK(now == sizeof(struct mica_conn));
+    done(&p, scfg, ccfg);
+}
+
 int main(void)
 {
+    idle_memory();
     empty_name();
     receive_buffer_bound();
     key_limit_inside_a_write();
