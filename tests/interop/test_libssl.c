@@ -328,6 +328,22 @@ static void keylog_matches(void)
     CHECK(strstr(mica_log, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ") == mica_log);
     CHECK_MSG(same_lines(mica_log, ossl_log), "key logs differ:\nmica:\n%slibssl:\n%s", mica_log,
               ossl_log);
+    /* RFC 8446 7.5 exporters: mica's equal libssl's for the same connection, with and
+     * without a context (an empty context is hashed, not absent, in TLS 1.3) */
+    {
+        uint8_t a[48], b[48];
+        static const uint8_t label_ctx[] = "mica exporter context";
+        CHECK_OK(mica_conn_export(m, "EXPERIMENTAL mica", label_ctx, sizeof(label_ctx) - 1, a,
+                                  sizeof(a)));
+        CHECK(SSL_export_keying_material(o.ssl, b, sizeof(b), "EXPERIMENTAL mica", 17, label_ctx,
+                                         sizeof(label_ctx) - 1, 1) == 1);
+        CHECK_MEM("exporter with context", a, b, sizeof(a));
+        CHECK_OK(mica_conn_export(m, "EXPERIMENTAL mica", NULL, 0, a, 32));
+        CHECK(SSL_export_keying_material(o.ssl, b, 32, "EXPERIMENTAL mica", 17, NULL, 0, 1) == 1);
+        CHECK_MEM("exporter with an empty context", a, b, 32);
+        CHECK(SSL_export_keying_material(o.ssl, b, 32, "EXPERIMENTAL mica", 17, NULL, 0, 0) == 1);
+        CHECK_MEM("exporter without a context (same in TLS 1.3)", a, b, 32);
+    }
     mica_conn_free(m);
     peer_free(&o);
     mica_config_free(ccfg);
