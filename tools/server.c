@@ -23,6 +23,7 @@
  * at most 2 s. The nearest deadline is poll()'s timeout.
  */
 #include "cmd.h"
+#include "render.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,11 +39,13 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mica/io.h>
 #include <mica/mica.h>
+#include <mica/trace.h>
 
 #define PREFIX "mica server"
 
@@ -69,8 +72,11 @@ struct server_opts {
     const char *alpn;
     const char *keylog;
     enum mode mode;
+    const char *access_log; /* --access-log FILE */
+    const char *trace_dir;  /* --trace-dir DIR */
     unsigned long max_conns;
-    bool verbose;
+    bool verbose; /* the access log on standard error */
+    bool trace;   /* --trace: each connection's narration on standard error */
 };
 
 struct conn {
@@ -79,7 +85,15 @@ struct conn {
     short events;        /* what poll() waits for */
     int64_t deadline_ms; /* 0: none */
     char peer[64];       /* "127.0.0.1:50000", "[::1]:50000" */
-    unsigned char *buf;  /* ECHO: read, not yet written back; REQUEST: the request head;
+    char ip[48];         /* "127.0.0.1", "::1" */
+    unsigned port;
+    unsigned long seq;    /* 1, 2, ...: the connection's number since the server started */
+    int64_t start_us;     /* accepted */
+    int64_t hs_us;        /* the handshake's duration; -1 while it runs */
+    char result[32];      /* "" while all is well, else the error's name */
+    char error[256];      /* the error's sentence */
+    struct render *trace; /* --trace, --trace-dir: NULL when off */
+    unsigned char *buf;   /* ECHO: read, not yet written back; REQUEST: the request head;
                             RESPOND: the response */
     size_t len, off, cap;
 };
@@ -93,6 +107,9 @@ struct server {
     size_t n;
     int64_t accept_paused_until;
     struct pollfd *pfds;
+    unsigned long seq;    /* connections accepted so far */
+    int access_fd;        /* --access-log FILE: O_APPEND; -1 when none */
+    struct conn *current; /* the connection step() is running, for the trace callback */
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -107,6 +124,13 @@ static void on_signal(int sig)
     unsigned char b = (unsigned char)sig;
     (void)!write(sig_pipe[1], &b, 1);
     errno = saved;
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static int64_t now_ms(void)
@@ -159,7 +183,18 @@ static void server_usage(FILE *f)
             "                     who reads FILE can decrypt the connections; mica warns.\n"
             "                     A --keylog FILE that cannot be opened stops the server\n"
             "                     (exit 1); an SSLKEYLOGFILE that cannot be opened is a warning\n"
-            "  --verbose          also log each handshake that succeeds\n"
+            "  --access-log FILE  append one line per connection to FILE (created 0644):\n"
+            "                     time= client= sni= version= cipher= group= hrr= sig=\n"
+            "                     alpn= resumed= early_data= handshake_ms= result=ok or the\n"
+            "                     error's name, and error=\"sentence\" when it failed\n"
+            "  --verbose          the same access log line on standard error (without\n"
+            "                     time=, after \"mica server: \"), instead of the failure line\n"
+            "  --trace            narrate each connection's handshake on standard error, each\n"
+            "                     line after \"mica server: ADDRESS:PORT: \"\n"
+            "  --trace-dir DIR    per connection, write DIR/N-IP-PORT.trace.jsonl (its trace\n"
+            "                     events as JSON Lines, as mica client --trace-json) and, when\n"
+            "                     it ends, DIR/N-IP-PORT.json (the connection report, as mica\n"
+            "                     client --json); N counts connections from 1\n"
             "  --help             this text\n"
             "\n"
             "examples:\n"
@@ -189,7 +224,9 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0) {
+            (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--trace-dir", PREFIX, &o->trace_dir)) != 0) {
             if (r < 0) {
                 return -1;
             }
@@ -201,6 +238,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             www = true;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
             o->verbose = true;
+        } else if (strcmp(a, "--trace") == 0) {
+            o->trace = true;
         } else {
             fprintf(stderr, PREFIX ": unknown argument '%s' (see mica server --help)\n", a);
             return -1;
@@ -213,6 +252,11 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
     o->mode = www ? MODE_WWW : MODE_ECHO;
     if (o->keylog != NULL && o->keylog[0] == '\0') {
         fprintf(stderr, PREFIX ": --keylog needs a file name\n");
+        return -1;
+    }
+    if ((o->access_log != NULL && o->access_log[0] == '\0') ||
+        (o->trace_dir != NULL && o->trace_dir[0] == '\0')) {
+        fprintf(stderr, PREFIX ": --access-log and --trace-dir need a name\n");
         return -1;
     }
     if (o->cert == NULL || o->key == NULL) {
@@ -238,7 +282,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
 }
 
 /* "ADDRESS:PORT" of a socket's peer (or its own address), IPv6 in brackets. */
-static void format_addr(int fd, bool peer, char *out, size_t cap)
+static void format_addr(int fd, bool peer, char *out, size_t cap, char *ip, size_t ip_cap,
+                        unsigned *port_out)
 {
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
@@ -253,6 +298,8 @@ static void format_addr(int fd, bool peer, char *out, size_t cap)
         inet_ntop(AF_INET, &in4->sin_addr, host, sizeof host);
         port = ntohs(in4->sin_port);
         snprintf(out, cap, "%s:%u", host, port);
+        snprintf(ip, ip_cap, "%s", host);
+        *port_out = port;
         return;
     }
     if (r == 0 && ss.ss_family == AF_INET6) {
@@ -260,14 +307,18 @@ static void format_addr(int fd, bool peer, char *out, size_t cap)
         inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof host);
         port = ntohs(in6->sin6_port);
         snprintf(out, cap, "[%s]:%u", host, port);
+        snprintf(ip, ip_cap, "%s", host);
+        *port_out = port;
         return;
     }
     snprintf(out, cap, "unknown address");
+    snprintf(ip, ip_cap, "unknown");
+    *port_out = 0;
 }
 
 /* ---- connections ------------------------------------------------------------------ */
 
-static struct conn *conn_new(mica_io *io)
+static struct conn *conn_new(struct server *s, mica_io *io)
 {
     struct conn *c = calloc(1, sizeof *c);
     if (c == NULL) {
@@ -275,16 +326,232 @@ static struct conn *conn_new(mica_io *io)
     }
     c->io = io;
     c->state = ST_HANDSHAKE;
+    c->start_us = now_us();
+    c->hs_us = -1;
+    c->seq = ++s->seq;
     c->deadline_ms = now_ms() + HANDSHAKE_TIMEOUT_MS;
-    format_addr(mica_io_fd(io), true, c->peer, sizeof c->peer);
+    format_addr(mica_io_fd(io), true, c->peer, sizeof c->peer, c->ip, sizeof c->ip, &c->port);
+    if (s->o->trace || s->o->trace_dir != NULL) {
+        c->trace = calloc(1, sizeof *c->trace);
+        if (c->trace == NULL) {
+            free(c);
+            return NULL;
+        }
+        if (s->o->trace_dir != NULL) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%lu-%s-%u.trace.jsonl", s->o->trace_dir, c->seq, c->ip,
+                     c->port);
+            c->trace->jsonl = fopen(path, "w");
+            if (c->trace->jsonl == NULL) {
+                fprintf(stderr, PREFIX ": %s: cannot write %s: %s\n", c->peer, path,
+                        strerror(errno));
+            }
+        }
+    }
     return c;
 }
 
-static void conn_free(struct conn *c)
+/*
+ * The connection failed: remember the first error for the access log (name: mica_err_name
+ * or a word such as "timeout"; sentence: why) and, without --verbose, log it on standard
+ * error as before. Returns false (the connection is over).
+ */
+static bool conn_fail(const struct server *s, struct conn *c, const char *name,
+                      const char *sentence)
 {
+    if (c->result[0] == '\0') {
+        snprintf(c->result, sizeof c->result, "%s", name);
+        snprintf(c->error, sizeof c->error, "%s", sentence);
+    }
+    if (c->hs_us < 0) {
+        c->hs_us = now_us() - c->start_us;
+    }
+    if (!s->o->verbose) {
+        log_conn(c, "%s", sentence);
+    }
+    return false;
+}
+
+static bool conn_fail_err(const struct server *s, struct conn *c, mica_err err)
+{
+    const char *sentence = mica_io_error_sentence(c->io);
+    if (err == MICA_E_NOMEM) {
+        sentence = mica_err_sentence(err);
+    }
+    return conn_fail(s, c, mica_err_name(err), sentence);
+}
+
+/* Append "key=value " to line; value NULL is "none"; characters that would break the
+ * key=value syntax (space, '"', '=', controls, non-ASCII) become '?'. */
+static void add_field(char *line, size_t cap, const char *key, const char *value)
+{
+    size_t n = strlen(line);
+    int k = snprintf(line + n, cap - n, "%s=", key);
+    if (k < 0 || (size_t)k >= cap - n) {
+        return;
+    }
+    n += (size_t)k;
+    if (value == NULL || value[0] == '\0') {
+        value = "none";
+    }
+    for (; *value != '\0' && n + 2 < cap; value++) {
+        unsigned char ch = (unsigned char)*value;
+        line[n++] = (ch <= 0x20 || ch >= 0x7f || ch == '"' || ch == '=') ? '?' : (char)ch;
+    }
+    line[n++] = ' ';
+    line[n] = '\0';
+}
+
+static void write_line(int fd, const char *line, size_t len)
+{
+    while (len > 0) {
+        ssize_t w = write(fd, line, len);
+        if (w < 0 && errno == EINTR) {
+            continue;
+        }
+        if (w <= 0) {
+            return;
+        }
+        line += w;
+        len -= (size_t)w;
+    }
+}
+
+/* The access log line of a connection that ends: to --access-log FILE (with time=) and,
+ * with --verbose, to standard error; each in one write(2). */
+static void access_log(const struct server *s, struct conn *c)
+{
+    if (s->access_fd < 0 && !s->o->verbose) {
+        return;
+    }
+    const mica_conn *tls = mica_io_conn(c->io);
+    char line[1024] = "";
+    char hs[32];
+
+    add_field(line, sizeof line, "client", c->peer);
+    add_field(line, sizeof line, "sni", mica_conn_server_name(tls));
+    add_field(line, sizeof line, "version", mica_conn_version(tls));
+    add_field(line, sizeof line, "cipher", mica_conn_cipher_suite(tls));
+    add_field(line, sizeof line, "group", mica_conn_group(tls));
+    add_field(line, sizeof line, "hrr", mica_conn_hrr(tls) ? "yes" : "no");
+    add_field(line, sizeof line, "sig", mica_conn_sig_scheme(tls));
+    add_field(line, sizeof line, "alpn", mica_conn_alpn(tls));
+    add_field(line, sizeof line, "resumed", "no"); /* with the resumption issue */
+    add_field(line, sizeof line, "early_data", "none");
+    snprintf(hs, sizeof hs, "%.1f",
+             (double)(c->hs_us < 0 ? now_us() - c->start_us : c->hs_us) / 1000.0);
+    add_field(line, sizeof line, "handshake_ms", hs);
+    add_field(line, sizeof line, "result", c->result[0] != '\0' ? c->result : "ok");
+    size_t n = strlen(line) - 1; /* the last space */
+    if (c->result[0] != '\0') {
+        n += (size_t)snprintf(line + n, sizeof line - n, " error=\"");
+        for (const char *e = c->error; *e != '\0' && n + 3 < sizeof line; e++) {
+            line[n++] = *e == '"' ? '\'' : (*e == '\n' ? ' ' : *e);
+        }
+        line[n++] = '"';
+    }
+    line[n] = '\0';
+
+    char out[1200];
+    if (s->access_fd >= 0) {
+        char when[32];
+        time_t t = time(NULL);
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        int k = snprintf(out, sizeof out, "time=%s %s\n", when, line);
+        if (k > 0) {
+            write_line(s->access_fd, out, (size_t)k < sizeof out ? (size_t)k : sizeof out - 1);
+        }
+    }
+    if (s->o->verbose) {
+        int k = snprintf(out, sizeof out, PREFIX ": %s\n", line);
+        if (k > 0) {
+            write_line(STDERR_FILENO, out, (size_t)k < sizeof out ? (size_t)k : sizeof out - 1);
+        }
+    }
+}
+
+/* The connection is over: its access log line, its trace report, then free it. */
+static void conn_end(struct server *s, struct conn *c)
+{
+    access_log(s, c);
+    if (c->trace != NULL) {
+        if (s->o->trace_dir != NULL) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/%lu-%s-%u.json", s->o->trace_dir, c->seq, c->ip,
+                     c->port);
+            FILE *f = fopen(path, "w");
+            if (f != NULL) {
+                render_report(c->trace, mica_io_conn(c->io), f);
+                fclose(f);
+            } else {
+                fprintf(stderr, PREFIX ": %s: cannot write %s: %s\n", c->peer, path,
+                        strerror(errno));
+            }
+        }
+        if (c->trace->jsonl != NULL) {
+            fclose(c->trace->jsonl);
+        }
+        free(c->trace);
+    }
+    if (s->current == c) {
+        s->current = NULL;
+    }
     mica_io_free(c->io);
     free(c->buf);
     free(c);
+}
+
+/* The connection whose engine is tc (the trace callback gets only that). */
+static struct conn *find_conn(struct server *s, const mica_conn *tc)
+{
+    if (s->current != NULL && mica_io_conn(s->current->io) == tc) {
+        return s->current;
+    }
+    for (size_t i = 0; i < s->n; i++) {
+        if (mica_io_conn(s->conns[i]->io) == tc) {
+            return s->conns[i];
+        }
+    }
+    return NULL;
+}
+
+/* Write the text of a memory stream to standard error, each line after the connection's
+ * address. */
+static void emit_prefixed(const struct conn *c, const char *text, size_t len)
+{
+    while (len > 0) {
+        const char *nl = memchr(text, '\n', len);
+        size_t k = nl != NULL ? (size_t)(nl - text) + 1 : len;
+        fprintf(stderr, PREFIX ": %s: %.*s%s", c->peer, (int)k, text, nl != NULL ? "" : "\n");
+        text += k;
+        len -= k;
+    }
+    fflush(stderr);
+}
+
+/* The trace callback (--trace, --trace-dir): ctx is the server. */
+static void on_trace(void *ctx, const mica_conn *tc, const struct mica_trace_event *ev)
+{
+    struct server *s = ctx;
+    struct conn *c = find_conn(s, tc);
+    char *text = NULL;
+    size_t len = 0;
+
+    if (c == NULL || c->trace == NULL) {
+        return;
+    }
+    if (s->o->trace) {
+        c->trace->narrate = open_memstream(&text, &len);
+    }
+    render_event(c->trace, tc, ev);
+    if (c->trace->narrate != NULL) {
+        fclose(c->trace->narrate);
+        c->trace->narrate = NULL;
+        emit_prefixed(c, text, len);
+    }
+    free(text);
 }
 
 static int conn_reserve(struct conn *c, size_t cap)
@@ -324,21 +591,6 @@ static bool wait_for(struct conn *c, mica_err err)
         return true;
     }
     return false;
-}
-
-static void log_negotiated(const struct conn *c)
-{
-    const mica_conn *tls = mica_io_conn(c->io);
-    const char *alpn = mica_conn_alpn(tls);
-    const char *sni = mica_conn_server_name(tls);
-    const char *sig = mica_conn_sig_scheme(tls);
-
-    /* key=value fields, so that scripts (and the access log of the resumption issue) can
-     * read them */
-    log_conn(c, "version=%s cipher=%s group=%s hrr=%s sig=%s alpn=%s sni=%s",
-             mica_conn_version(tls), mica_conn_cipher_suite(tls), mica_conn_group(tls),
-             mica_conn_hrr(tls) ? "yes" : "no", sig != NULL ? sig : "none",
-             alpn != NULL ? alpn : "none", sni != NULL ? sni : "none");
 }
 
 /* Append s to out (cap bytes) with the HTML special characters escaped. */
@@ -506,25 +758,20 @@ static bool step(struct server *s, struct conn *c)
                 if (wait_for(c, err)) {
                     return true;
                 }
-                log_conn(c, "%s", mica_io_error_sentence(c->io));
-                return false;
+                return conn_fail_err(s, c, err);
             }
-            if (s->o->verbose) {
-                log_negotiated(c);
-            }
+            c->hs_us = now_us() - c->start_us;
             if (s->o->mode == MODE_ECHO) {
                 c->state = ST_ECHO;
                 c->deadline_ms = 0;
                 if (conn_reserve(c, ECHO_CAP) != 0) {
-                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
-                    return false;
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
             } else {
                 c->state = ST_REQUEST;
                 c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
                 if (conn_reserve(c, REQUEST_CAP) != 0) {
-                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
-                    return false;
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
             }
             break;
@@ -536,8 +783,7 @@ static bool step(struct server *s, struct conn *c)
                     if (wait_for(c, err)) {
                         return true;
                     }
-                    log_conn(c, "%s", mica_io_error_sentence(c->io));
-                    return false;
+                    return conn_fail_err(s, c, err);
                 }
                 c->off += n;
                 break;
@@ -548,8 +794,7 @@ static bool step(struct server *s, struct conn *c)
                 if (wait_for(c, err)) {
                     return true;
                 }
-                log_conn(c, "%s", mica_io_error_sentence(c->io));
-                return false;
+                return conn_fail_err(s, c, err);
             }
             if (n == 0) {
                 enter_closing(c); /* the client's close_notify: answer with ours */
@@ -571,8 +816,7 @@ static bool step(struct server *s, struct conn *c)
                 if (wait_for(c, err)) {
                     return true;
                 }
-                log_conn(c, "%s", mica_io_error_sentence(c->io));
-                return false;
+                return conn_fail_err(s, c, err);
             }
             if (n == 0) {
                 enter_closing(c); /* closed before a whole request: nothing to answer */
@@ -581,8 +825,7 @@ static bool step(struct server *s, struct conn *c)
             c->len += n;
             if (head_complete(c)) {
                 if (answer_request(c) != 0) {
-                    log_conn(c, "%s", mica_err_sentence(MICA_E_NOMEM));
-                    return false;
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
                 c->state = ST_RESPOND;
             }
@@ -598,8 +841,7 @@ static bool step(struct server *s, struct conn *c)
                 if (wait_for(c, err)) {
                     return true;
                 }
-                log_conn(c, "%s", mica_io_error_sentence(c->io));
-                return false;
+                return conn_fail_err(s, c, err);
             }
             c->off += n;
             break;
@@ -633,15 +875,18 @@ static bool step(struct server *s, struct conn *c)
 }
 
 /* The deadline of c passed. false: free it. */
-static bool expire(struct conn *c)
+static bool expire(const struct server *s, struct conn *c)
 {
+    char why[80];
     switch (c->state) {
     case ST_HANDSHAKE:
-        log_conn(c, "the handshake did not complete within %d s", HANDSHAKE_TIMEOUT_MS / 1000);
-        return false;
+        snprintf(why, sizeof why, "the handshake did not complete within %d s",
+                 HANDSHAKE_TIMEOUT_MS / 1000);
+        return conn_fail(s, c, "timeout", why);
     case ST_REQUEST:
-        log_conn(c, "no complete HTTP request within %d s", REQUEST_TIMEOUT_MS / 1000);
-        return false;
+        snprintf(why, sizeof why, "no complete HTTP request within %d s",
+                 REQUEST_TIMEOUT_MS / 1000);
+        return conn_fail(s, c, "timeout", why);
     default: return false; /* CLOSING, LINGER: done waiting */
     }
 }
@@ -667,16 +912,17 @@ static void accept_some(struct server *s)
             return;
         }
         struct conn *c = NULL;
-        if (mica_io_set_nonblocking(io, 1) != MICA_OK || (c = conn_new(io)) == NULL) {
+        if (mica_io_set_nonblocking(io, 1) != MICA_OK || (c = conn_new(s, io)) == NULL) {
             fprintf(stderr, PREFIX ": cannot take a connection: %s\n",
                     mica_err_sentence(MICA_E_NOMEM));
             mica_io_free(io);
             continue;
         }
         s->conns[s->n++] = c;
+        s->current = c;
         if (!step(s, c)) {
-            conn_free(c);
             s->n--;
+            conn_end(s, c);
         }
     }
 }
@@ -722,15 +968,16 @@ static int serve(struct server *s)
         for (size_t i = 0; i < s->n; i++) {
             struct conn *c = s->conns[i];
             bool alive = true;
+            s->current = c;
             if (s->pfds[i + 2].revents != 0) {
                 alive = step(s, c);
             } else if (c->deadline_ms != 0 && c->deadline_ms <= now) {
-                alive = expire(c);
+                alive = expire(s, c);
             }
             if (alive) {
                 s->conns[kept++] = c;
             } else {
-                conn_free(c);
+                conn_end(s, c);
             }
         }
         s->n = kept;
@@ -834,7 +1081,9 @@ static int open_listener(const struct server_opts *o, int *fd)
         close(*fd);
         return TOOL_EXIT_FAIL;
     }
-    format_addr(*fd, false, where, sizeof where);
+    char ip[48];
+    unsigned lport;
+    format_addr(*fd, false, where, sizeof where, ip, sizeof ip, &lport);
     fprintf(stderr, PREFIX ": listening on %s (%s)\n", where, o->mode == MODE_WWW ? "www" : "echo");
     return TOOL_EXIT_OK;
 }
@@ -854,6 +1103,7 @@ int cmd_server(int argc, char **argv)
     memset(&s, 0, sizeof s);
     s.o = &o;
     s.listen_fd = -1;
+    s.access_fd = -1;
     s.cfg = server_config(&o);
     if (s.cfg == NULL) {
         return TOOL_EXIT_FAIL;
@@ -861,6 +1111,31 @@ int cmd_server(int argc, char **argv)
     if (tool_keylog_open(&keylog, s.cfg, PREFIX, o.keylog) != 0) {
         mica_config_free(s.cfg);
         return TOOL_EXIT_FAIL;
+    }
+    if (o.access_log != NULL) {
+        s.access_fd = open(o.access_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (s.access_fd < 0) {
+            fprintf(stderr, PREFIX ": cannot open --access-log %s: %s\n", o.access_log,
+                    strerror(errno));
+            mica_config_free(s.cfg);
+            tool_keylog_close(&keylog);
+            return TOOL_EXIT_FAIL;
+        }
+    }
+    if (o.trace_dir != NULL) {
+        struct stat st;
+        if (stat(o.trace_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            fprintf(stderr, PREFIX ": --trace-dir %s is not a directory\n", o.trace_dir);
+            if (s.access_fd >= 0) {
+                close(s.access_fd);
+            }
+            mica_config_free(s.cfg);
+            tool_keylog_close(&keylog);
+            return TOOL_EXIT_FAIL;
+        }
+    }
+    if (o.trace || o.trace_dir != NULL) {
+        mica_config_set_trace(s.cfg, on_trace, &s);
     }
     if (o.mode == MODE_WWW && o.alpn != NULL && strstr(o.alpn, "h2") != NULL) {
         fprintf(stderr, PREFIX ": warning: --www speaks HTTP/1.x only; a client that gets h2 "
@@ -872,7 +1147,7 @@ int cmd_server(int argc, char **argv)
         fprintf(stderr, PREFIX ": cannot start: %s\n", strerror(errno));
         rc = TOOL_EXIT_FAIL;
     } else {
-        raise_fd_limit(o.max_conns);
+        raise_fd_limit(o.trace_dir != NULL ? 2 * o.max_conns : o.max_conns);
         rc = open_listener(&o, &s.listen_fd);
     }
     if (rc == TOOL_EXIT_OK) {
@@ -880,9 +1155,20 @@ int cmd_server(int argc, char **argv)
         rc = serve(&s);
         fprintf(stderr, PREFIX ": stopping (%zu connection%s open)\n", s.n, s.n == 1 ? "" : "s");
     }
-    for (size_t i = 0; i < s.n; i++) {
-        (void)mica_io_close(s.conns[i]->io); /* close_notify if the socket takes it now */
-        conn_free(s.conns[i]);
+    size_t open_n = s.n;
+    for (size_t i = 0; i < open_n; i++) {
+        struct conn *c = s.conns[i];
+        s.current = c;
+        (void)mica_io_close(c->io); /* close_notify if the socket takes it now */
+        if (c->hs_us < 0 && c->result[0] == '\0') {
+            snprintf(c->result, sizeof c->result, "shutdown");
+            snprintf(c->error, sizeof c->error, "the server stopped during the handshake");
+        }
+        conn_end(&s, c);
+    }
+    s.n = 0;
+    if (s.access_fd >= 0) {
+        close(s.access_fd);
     }
     if (s.listen_fd >= 0) {
         close(s.listen_fd);

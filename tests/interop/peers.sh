@@ -296,7 +296,7 @@ stop_srv() {
 }
 
 # srv_logged SUITE GROUP ALPN: since $before, the current mica server (--verbose) logged
-# one line, the one that says what this connection negotiated
+# one line, its access log line: what this connection negotiated, and that it ended well
 srv_logged() {
     sleep 0.05
     sed -n "$((before + 1)),\$p" "$srv_log" >"$tmp/$n.srvlines"
@@ -304,7 +304,7 @@ srv_logged() {
     [ "$nl" = 1 ] ||
         fail "mica server logged $nl lines for one connection:$(excerpt "$tmp/$n.srvlines")"
     has "$tmp/$n.srvlines" \
-        "^mica server: 127\\.0\\.0\\.1:[0-9]+: version=TLSv1\\.3 cipher=$1 group=$2 hrr=(yes|no) sig=[a-z0-9_]+ alpn=$(re "$3") sni=localhost\$" \
+        "^mica server: client=127\\.0\\.0\\.1:[0-9]+ sni=localhost version=TLSv1\\.3 cipher=$1 group=$2 hrr=(yes|no) sig=[a-z0-9_]+ alpn=$(re "$3") resumed=no early_data=none handshake_ms=[0-9]+\\.[0-9] result=ok\$" \
         "mica server --verbose"
 }
 
