@@ -7,25 +7,43 @@
  * and memory stays bounded), and the socket is read whenever it is readable. At the end
  * of standard input mica sends close_notify and keeps reading; when the server's
  * close_notify arrives mica answers with its own (if not sent yet) and exits 0. A server
- * that closes the TCP connection without close_notify is reported as truncation (exit 1).
+ * that closes the TCP connection without close_notify is reported as truncation (exit 3).
+ *
+ * The TCP connection is made here (getaddrinfo, a non-blocking connect(2) under poll()
+ * for --connect-timeout) and handed to mica_io_wrap; the handshake then runs
+ * non-blocking too, so that --timeout bounds every wait for the server.
+ *
+ * Exit codes: 0 ok, 1 a TLS or verification failure, 2 a bad command line, 3 the network
+ * (a name that does not resolve, a refused or unreachable connection, a timeout, a
+ * connection reset or closed without close_notify).
  */
 #include "cmd.h"
 #include "render.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include <mica/cert.h>
 #include <mica/io.h>
 #include <mica/mica.h>
 
 #define PREFIX "mica"
+
+/* --connect-timeout's default, and --timeout's for --http and --json (milliseconds). */
+#define DEFAULT_CONNECT_MS 10000
+#define DEFAULT_TIMEOUT_MS 10000
 
 struct client_opts {
     const char *cafile;
@@ -35,9 +53,17 @@ struct client_opts {
     const char *alpn;
     const char *keylog;
     const char *diagram; /* --diagram FILE: .mmd (Mermaid) or .svg */
+    const char *http;    /* --http PATH: send a GET, print the response */
     const char *target;
+    const char *timeout_arg; /* --timeout SEC as given, for messages */
+    const char *connect_timeout_arg;
+    int timeout_ms;         /* -1: none */
+    int connect_timeout_ms; /* > 0 */
+    int family;             /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
     bool insecure;
     bool quiet;
+    bool brief;      /* --brief: one line instead of the negotiated block */
+    bool showcerts;  /* --showcerts: the peer's chain on stderr */
     bool trace;      /* --trace: the narration on stderr */
     bool trace_json; /* --trace-json: the events as JSON Lines on stderr */
     bool json;       /* --json: the connection report on stdout, then close */
@@ -65,6 +91,21 @@ static void client_usage(FILE *f)
                "  --insecure         do not verify the server's certificate (tests and\n"
                "                     diagnostics only: anyone on the path can impersonate the\n"
                "                     server); the signature is still checked\n"
+               "  --showcerts        print each certificate the server sent, leaf first:\n"
+               "                     subject, issuer, SANs, validity with days left, key,\n"
+               "                     signature algorithm, SHA-256 fingerprint and SPKI pin\n"
+               "  --brief            one line instead of the negotiated block: version,\n"
+               "                     cipher, group, signature scheme, ALPN, verification\n"
+               "  --http PATH        send GET PATH HTTP/1.1 (Host, Connection: close,\n"
+               "                     User-Agent mica/VERSION) instead of standard input, print\n"
+               "                     the whole response on standard output, exit when the\n"
+               "                     server closes\n"
+               "  --connect-timeout SEC  give up the TCP connection after SEC seconds\n"
+               "                     (default 10)\n"
+               "  --timeout SEC      give up when the handshake, or any wait for data from\n"
+               "                     the server, takes longer than SEC seconds (default: none;\n"
+               "                     10 with --http and --json)\n"
+               "  -4, -6             use IPv4 or IPv6 addresses of HOST only\n"
                "  --keylog FILE      append the TLS secrets to FILE (NSS key log format, one\n"
                "                     line per secret, created 0600) so that Wireshark or\n"
                "                     tshark can decrypt the connection; without --keylog the\n"
@@ -84,20 +125,57 @@ static void client_usage(FILE *f)
                "  --quiet            do not print the negotiated parameters\n"
                "  --help             this text\n"
                "\n"
-               "exit status: 0 when the server closed the connection cleanly, 1 on any\n"
-               "failure (the reason follows \"mica: \" on standard error), 2 for a bad command "
-               "line.\n"
-               "A --keylog FILE that cannot be opened is a failure (1); an SSLKEYLOGFILE that\n"
-               "cannot be opened is a warning, and the connection goes ahead without a key log.\n"
+               "exit status (the reason follows \"mica: \" on standard error):\n"
+               "  0  the server closed the connection cleanly (close_notify)\n"
+               "  1  a TLS or certificate verification failure (an alert, an untrusted or\n"
+               "     expired certificate, a name mismatch, no common parameters), or a local\n"
+               "     failure such as a --keylog FILE that cannot be opened\n"
+               "  2  a bad command line\n"
+               "  3  the network: HOST does not resolve, the connection is refused or\n"
+               "     unreachable, a timeout, a connection reset or closed without close_notify\n"
+               "An SSLKEYLOGFILE that cannot be opened is a warning, and the connection goes\n"
+               "ahead without a key log.\n"
                "\n"
                "examples:\n"
+               "  mica client --http / example.com:443\n"
+               "  mica client --brief --showcerts example.com:443 </dev/null\n"
                "  printf 'GET / HTTP/1.0\\r\\n\\r\\n' | mica client example.com:443\n"
                "  mica client --keylog keys.txt example.com:443 </dev/null\n"
                "  tshark -r capture.pcapng -o tls.keylog_file:keys.txt   # decrypted\n");
 }
 
+/* "SEC" (seconds, a decimal number, at most a day) -> milliseconds; -1 when it is not. */
+static int parse_seconds(const char *s)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (s[0] == '\0' || end == NULL || *end != '\0' || errno != 0 || !(v > 0.0) || v > 86400.0) {
+        return -1;
+    }
+    int ms = (int)(v * 1000.0 + 0.5);
+    return ms > 0 ? ms : 1;
+}
+
+/* A request target mica can put on the request line: "/..." of visible ASCII. */
+static bool valid_http_path(const char *p)
+{
+    if (p[0] != '/') {
+        return false;
+    }
+    for (; *p != '\0'; p++) {
+        if (*p <= ' ' || *p >= 0x7f) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static int parse_client_args(int argc, char **argv, struct client_opts *o)
 {
+    o->timeout_ms = -1;
+    o->connect_timeout_ms = DEFAULT_CONNECT_MS;
+    o->family = AF_UNSPEC;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int r;
@@ -111,7 +189,11 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--diagram", PREFIX, &o->diagram)) != 0) {
+            (r = tool_opt_value(argc, argv, &i, "--diagram", PREFIX, &o->diagram)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--http", PREFIX, &o->http)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--timeout", PREFIX, &o->timeout_arg)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--connect-timeout", PREFIX,
+                                &o->connect_timeout_arg)) != 0) {
             if (r < 0) {
                 return -1;
             }
@@ -123,6 +205,23 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
+            continue;
+        }
+        if (strcmp(a, "--brief") == 0) {
+            o->brief = true;
+            continue;
+        }
+        if (strcmp(a, "--showcerts") == 0) {
+            o->showcerts = true;
+            continue;
+        }
+        if (strcmp(a, "-4") == 0 || strcmp(a, "-6") == 0) {
+            int fam = a[1] == '4' ? AF_INET : AF_INET6;
+            if (o->family != AF_UNSPEC && o->family != fam) {
+                fprintf(stderr, PREFIX ": -4 and -6 exclude each other\n");
+                return -1;
+            }
+            o->family = fam;
             continue;
         }
         if (strcmp(a, "--trace") == 0) {
@@ -163,6 +262,32 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         fprintf(stderr, PREFIX ": --keylog needs a file name\n");
         return -1;
     }
+    if (o->timeout_arg != NULL && (o->timeout_ms = parse_seconds(o->timeout_arg)) < 0) {
+        fprintf(stderr, PREFIX ": --timeout '%s': give seconds, more than 0 and at most 86400\n",
+                o->timeout_arg);
+        return -1;
+    }
+    if (o->connect_timeout_arg != NULL &&
+        (o->connect_timeout_ms = parse_seconds(o->connect_timeout_arg)) < 0) {
+        fprintf(stderr,
+                PREFIX ": --connect-timeout '%s': give seconds, more than 0 and at most 86400\n",
+                o->connect_timeout_arg);
+        return -1;
+    }
+    if (o->http != NULL && !valid_http_path(o->http)) {
+        fprintf(stderr,
+                PREFIX ": --http '%s': give a path that starts with '/', without spaces or "
+                       "control characters\n",
+                o->http);
+        return -1;
+    }
+    if (o->http != NULL && o->json) {
+        fprintf(stderr, PREFIX ": --http and --json exclude each other\n");
+        return -1;
+    }
+    if (o->timeout_ms < 0 && (o->http != NULL || o->json)) {
+        o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    }
     return 0;
 }
 
@@ -194,29 +319,189 @@ static mica_config *client_config(const struct client_opts *o)
     return cfg;
 }
 
-/* Say why mica_io_connect_name failed: it reports socket-level causes through errno. */
-static void report_connect_error(mica_err err, int saved_errno, const char *host, const char *port,
-                                 const char *target)
+/* The monotonic clock in milliseconds. */
+static long long now_ms(void)
 {
-    if (err == MICA_E_ARGUMENT) {
-        /* Either the name does not resolve or the engine refused the arguments: ask the
-         * resolver again to tell which, and for its own words. */
-        struct addrinfo hints;
-        struct addrinfo *res = NULL;
-        memset(&hints, 0, sizeof hints);
-        hints.ai_socktype = SOCK_STREAM;
-        int rc = getaddrinfo(host, port, &hints, &res);
-        if (rc != 0) {
-            fprintf(stderr, PREFIX ": cannot resolve %s: %s\n", target, gai_strerror(rc));
-            return;
+    struct timespec ts;
+    (void)clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* A deadline timeout_ms from now; -1 (none) when timeout_ms < 0. */
+static long long deadline_in(int timeout_ms)
+{
+    return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+/* poll(2)'s timeout until deadline: -1 without one, 0 once it has passed. */
+static int poll_ms(long long deadline)
+{
+    if (deadline < 0) {
+        return -1;
+    }
+    long long left = deadline - now_ms();
+    return left <= 0 ? 0 : left > 86400000 ? 86400000 : (int)left;
+}
+
+/*
+ * Resolve host:port and connect a TCP socket to its addresses in turn, each connect(2)
+ * non-blocking under poll() so that --connect-timeout bounds the whole attempt. *out gets
+ * a connected non-blocking socket. TOOL_EXIT_OK, or TOOL_EXIT_NET after a message.
+ */
+static int tcp_connect(const struct client_opts *o, const char *host, const char *port, int *out)
+{
+    struct addrinfo hints;
+    struct addrinfo *res = NULL;
+    int last_errno = 0;
+    bool timed_out = false;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_family = o->family;
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        fprintf(stderr, PREFIX ": cannot resolve %s%s: %s\n", o->target,
+                o->family == AF_INET    ? " (-4)"
+                : o->family == AF_INET6 ? " (-6)"
+                                        : "",
+                rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
+        return TOOL_EXIT_NET;
+    }
+    long long deadline = deadline_in(o->connect_timeout_ms);
+    *out = -1;
+    for (struct addrinfo *ai = res; ai != NULL && *out < 0 && !timed_out; ai = ai->ai_next) {
+        int fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+        if (fd < 0) {
+            last_errno = errno;
+            continue;
         }
-        freeaddrinfo(res);
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 ||
+            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0) {
+            last_errno = errno;
+            close(fd);
+            continue;
+        }
+        int err = 0;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+            err = errno;
+        }
+        if (err == EINPROGRESS || err == EINTR) {
+            struct pollfd p = {.fd = fd, .events = POLLOUT};
+            int n;
+            do {
+                n = poll(&p, 1, poll_ms(deadline));
+            } while (n < 0 && errno == EINTR);
+            if (n == 0) {
+                timed_out = true;
+                err = ETIMEDOUT;
+            } else if (n < 0) {
+                err = errno;
+            } else {
+                socklen_t len = sizeof err;
+                if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) {
+                    err = errno;
+                }
+            }
+        }
+        if (err != 0) {
+            last_errno = err;
+            close(fd);
+            continue;
+        }
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+        *out = fd;
     }
-    if (err == MICA_E_IO) {
-        fprintf(stderr, PREFIX ": cannot connect to %s: %s\n", target, strerror(saved_errno));
-        return;
+    freeaddrinfo(res);
+    if (*out >= 0) {
+        return TOOL_EXIT_OK;
     }
-    fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
+    if (timed_out) {
+        fprintf(stderr,
+                PREFIX ": cannot connect to %s: no answer within %g second%s "
+                       "(--connect-timeout)\n",
+                o->target, o->connect_timeout_ms / 1000.0,
+                o->connect_timeout_ms == 1000 ? "" : "s");
+    } else {
+        fprintf(stderr, PREFIX ": cannot connect to %s: %s\n", o->target,
+                strerror(last_errno != 0 ? last_errno : EHOSTUNREACH));
+    }
+    return TOOL_EXIT_NET;
+}
+
+/* The exit status for a failed connection: the network's, or TLS's. */
+static int exit_for(mica_err err)
+{
+    return err == MICA_E_IO || err == MICA_E_CLOSED ? TOOL_EXIT_NET : TOOL_EXIT_FAIL;
+}
+
+static int fail_io(mica_io *io, mica_err err)
+{
+    fprintf(stderr, PREFIX ": %s\n", mica_io_error_sentence(io));
+    return exit_for(err);
+}
+
+static int fail_timeout(const struct client_opts *o, const char *what)
+{
+    fprintf(stderr, PREFIX ": %s: the server sent nothing for %g second%s (--timeout)\n", what,
+            o->timeout_ms / 1000.0, o->timeout_ms == 1000 ? "" : "s");
+    return TOOL_EXIT_NET;
+}
+
+static bool has_pending(mica_io *io)
+{
+    const uint8_t *out = NULL;
+    size_t len = 0;
+    (void)mica_conn_pending(mica_io_conn(io), &out, &len);
+    return len > 0;
+}
+
+/*
+ * Wait until the socket is ready for what want asks (MICA_WANT_READ or MICA_WANT_WRITE;
+ * writing too while the engine has bytes queued), or the deadline passes. 1 ready,
+ * 0 timed out, -1 after a message when poll fails.
+ */
+static int wait_socket(mica_io *io, mica_err want, long long deadline)
+{
+    struct pollfd p = {.fd = mica_io_fd(io), .events = want == MICA_WANT_WRITE ? POLLOUT : POLLIN};
+    if (has_pending(io)) {
+        p.events |= POLLOUT;
+    }
+    for (;;) {
+        int n = poll(&p, 1, poll_ms(deadline));
+        if (n > 0) {
+            return 1;
+        }
+        if (n == 0) {
+            return 0;
+        }
+        if (errno != EINTR) {
+            fprintf(stderr, PREFIX ": poll: %s\n", strerror(errno));
+            return -1;
+        }
+    }
+}
+
+/* The handshake on the non-blocking socket, within --timeout. TOOL_EXIT_OK, or the exit
+ * status after a message (*err gets the engine's error, MICA_OK for a timeout). */
+static int handshake(mica_io *io, const struct client_opts *o, mica_err *err)
+{
+    long long deadline = deadline_in(o->timeout_ms);
+    for (;;) {
+        *err = mica_io_handshake(io);
+        if (*err == MICA_OK) {
+            return TOOL_EXIT_OK;
+        }
+        if (*err != MICA_WANT_READ && *err != MICA_WANT_WRITE) {
+            return exit_for(*err);
+        }
+        int w = wait_socket(io, *err, deadline);
+        if (w <= 0) {
+            *err = MICA_OK;
+            return w == 0 ? fail_timeout(o, "the handshake did not finish") : TOOL_EXIT_NET;
+        }
+    }
 }
 
 static void print_negotiated(mica_io *io, const struct client_opts *o)
@@ -226,6 +511,16 @@ static void print_negotiated(mica_io *io, const struct client_opts *o)
     const char *sig = mica_conn_sig_scheme(c);
     const char *group = mica_conn_group(c);
 
+    if (o->brief) {
+        fprintf(stderr, "%s %s %s %s alpn=%s%s %s\n", mica_conn_version(c),
+                mica_conn_cipher_suite(c), group != NULL ? group : "none",
+                sig != NULL ? sig : "none", alpn != NULL ? alpn : "none",
+                mica_conn_hrr(c) ? " hrr" : "",
+                mica_conn_verified(c) ? "verified"
+                : o->insecure         ? "unverified(--insecure)"
+                                      : "unverified");
+        return;
+    }
     fprintf(stderr, "version: %s\n", mica_conn_version(c));
     fprintf(stderr, "cipher: %s\n", mica_conn_cipher_suite(c));
     fprintf(stderr, "group: %s\n", group != NULL ? group : "none");
@@ -237,6 +532,64 @@ static void print_negotiated(mica_io *io, const struct client_opts *o)
         fprintf(stderr, "verification: ok\n");
     } else if (o->insecure) {
         fprintf(stderr, "verification: skipped (--insecure)\n");
+    }
+}
+
+/* "in 12 days", "expired 3 days ago", "not valid for another 2 days". */
+static void print_validity(const struct mica_cert_info *ci, int64_t now)
+{
+    const int64_t day = 86400;
+
+    fprintf(stderr, "     valid:     %s to %s", ci->not_before, ci->not_after);
+    if (now < ci->not_before_s) {
+        int64_t d = (ci->not_before_s - now + day - 1) / day;
+        fprintf(stderr, " (NOT YET VALID: starts in %lld day%s)\n", (long long)d,
+                d == 1 ? "" : "s");
+    } else if (now > ci->not_after_s) {
+        int64_t d = (now - ci->not_after_s) / day;
+        fprintf(stderr, " (EXPIRED %lld day%s ago)\n", (long long)d, d == 1 ? "" : "s");
+    } else {
+        int64_t d = (ci->not_after_s - now) / day;
+        fprintf(stderr, " (%lld day%s left)\n", (long long)d, d == 1 ? "" : "s");
+    }
+}
+
+/* --showcerts: every certificate the server sent, leaf first. */
+static void print_chain(mica_io *io)
+{
+    const mica_conn *c = mica_io_conn(io);
+    int64_t now = (int64_t)time(NULL);
+    size_t n = 0;
+    size_t len;
+
+    while (mica_conn_peer_cert(c, n, &len) != NULL) {
+        n++;
+    }
+    if (n == 0) {
+        fprintf(stderr, "certificate chain: the server sent no certificate\n");
+        return;
+    }
+    fprintf(stderr, "certificate chain: %zu certificate%s, as the server sent %s (leaf first)\n", n,
+            n == 1 ? "" : "s", n == 1 ? "it" : "them");
+    for (size_t i = 0; i < n; i++) {
+        struct mica_cert_info ci;
+        const uint8_t *der = mica_conn_peer_cert(c, i, &len);
+        if (der == NULL) {
+            break;
+        }
+        if (mica_cert_describe(der, len, &ci) != MICA_OK) {
+            fprintf(stderr, " %zu  (%zu bytes that do not parse as an X.509 certificate)\n", i,
+                    len);
+            continue;
+        }
+        fprintf(stderr, " %zu   subject:   %s\n", i, ci.subject);
+        fprintf(stderr, "     issuer:    %s\n", ci.issuer);
+        fprintf(stderr, "     SANs:      %s\n", ci.sans[0] != '\0' ? ci.sans : "none");
+        print_validity(&ci, now);
+        fprintf(stderr, "     key:       %s\n", ci.key);
+        fprintf(stderr, "     signature: %s\n", ci.signature_algorithm);
+        fprintf(stderr, "     sha256:    %s\n", ci.sha256);
+        fprintf(stderr, "     spki pin:  %s\n", ci.spki_pin);
     }
 }
 
@@ -278,14 +631,6 @@ static int write_all(int fd, const unsigned char *buf, size_t len)
     return 0;
 }
 
-static bool has_pending(mica_io *io)
-{
-    const uint8_t *out = NULL;
-    size_t len = 0;
-    (void)mica_conn_pending(mica_io_conn(io), &out, &len);
-    return len > 0;
-}
-
 /* The server's close_notify came: answer with ours, sent in full, then stop. */
 static int finish(mica_io *io, bool close_sent)
 {
@@ -296,30 +641,25 @@ static int finish(mica_io *io, bool close_sent)
     }
     err = close_sent ? mica_io_write(io, NULL, 0, &(size_t){0}) : mica_io_close(io);
     if (err != MICA_OK) {
-        fprintf(stderr, PREFIX ": %s\n", mica_io_error_sentence(io));
-        return TOOL_EXIT_FAIL;
+        return fail_io(io, err);
     }
     return TOOL_EXIT_OK;
 }
 
-static int fail_io(mica_io *io)
-{
-    fprintf(stderr, PREFIX ": %s\n", mica_io_error_sentence(io));
-    return TOOL_EXIT_FAIL;
-}
-
-/* The data phase: stdin -> server, server -> stdout, until the server closes. */
-static int relay(mica_io *io)
+/* The data phase: stdin -> server, server -> stdout, until the server closes. With
+ * --timeout, the server may stay silent for that long at most. */
+static int relay(mica_io *io, const struct client_opts *o)
 {
     static unsigned char in[16384];
     static unsigned char out[16384];
     size_t in_off = 0, in_len = 0;
     bool stdin_open = true;
     bool close_sent = false;
+    long long deadline = deadline_in(o->timeout_ms);
     mica_err err;
 
     if (mica_io_set_nonblocking(io, 1) != MICA_OK) {
-        return fail_io(io);
+        return fail_io(io, MICA_E_IO);
     }
     for (;;) {
         /* 1. Standard input the engine has not taken yet. */
@@ -329,7 +669,7 @@ static int relay(mica_io *io)
             if (err == MICA_OK) {
                 in_off += n;
             } else if (err != MICA_WANT_WRITE) {
-                return fail_io(io);
+                return fail_io(io, err);
             }
         }
         if (in_off == in_len) {
@@ -341,7 +681,7 @@ static int relay(mica_io *io)
             if (err == MICA_OK) {
                 close_sent = true;
             } else if (err != MICA_WANT_WRITE) {
-                return fail_io(io);
+                return fail_io(io, err);
             }
         }
         /* 3. Everything the server has sent. */
@@ -352,11 +692,12 @@ static int relay(mica_io *io)
                 break;
             }
             if (err != MICA_OK) {
-                return fail_io(io);
+                return fail_io(io, err);
             }
             if (n == 0) {
                 return finish(io, close_sent);
             }
+            deadline = deadline_in(o->timeout_ms);
             if (write_all(STDOUT_FILENO, out, n) != 0) {
                 fprintf(stderr, PREFIX ": cannot write to standard output: %s\n", strerror(errno));
                 return TOOL_EXIT_FAIL;
@@ -370,12 +711,16 @@ static int relay(mica_io *io)
         if (has_pending(io) || in_len > 0) {
             p[0].events |= POLLOUT;
         }
-        if (poll(p, 2, -1) < 0) {
+        int ready = poll(p, 2, poll_ms(deadline));
+        if (ready < 0) {
             if (errno == EINTR) {
                 continue;
             }
             fprintf(stderr, PREFIX ": poll: %s\n", strerror(errno));
             return TOOL_EXIT_FAIL;
+        }
+        if (ready == 0 && deadline >= 0 && now_ms() >= deadline) {
+            return fail_timeout(o, "waiting for data");
         }
         if (p[1].revents != 0) {
             ssize_t n = read(STDIN_FILENO, in, sizeof in);
@@ -391,12 +736,80 @@ static int relay(mica_io *io)
     }
 }
 
+/* --http PATH: one GET with Connection: close, then the whole response to standard
+ * output until the server closes. host is the Host header's value. */
+static int http_get(mica_io *io, const struct client_opts *o, const char *host)
+{
+    static unsigned char out[16384];
+    char req[8192];
+    size_t off = 0;
+    mica_err err;
+
+    int len = snprintf(req, sizeof req,
+                       "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: mica/%s\r\nAccept: */*\r\n"
+                       "Connection: close\r\n\r\n",
+                       o->http, host, mica_version());
+    if (len < 0 || (size_t)len >= sizeof req) {
+        fprintf(stderr, PREFIX ": --http: the request does not fit in %zu bytes\n", sizeof req);
+        return TOOL_EXIT_USAGE;
+    }
+    long long deadline = deadline_in(o->timeout_ms);
+    while (off < (size_t)len) {
+        size_t n = 0;
+        err = mica_io_write(io, req + off, (size_t)len - off, &n);
+        if (err == MICA_OK) {
+            off += n;
+            continue;
+        }
+        if (err != MICA_WANT_WRITE) {
+            return fail_io(io, err);
+        }
+        int w = wait_socket(io, err, deadline);
+        if (w <= 0) {
+            return w == 0 ? fail_timeout(o, "sending the request") : TOOL_EXIT_NET;
+        }
+    }
+    for (;;) {
+        size_t n = 0;
+        err = mica_io_read(io, out, sizeof out, &n);
+        if (err == MICA_WANT_READ || err == MICA_WANT_WRITE) {
+            int w = wait_socket(io, err, deadline);
+            if (w <= 0) {
+                return w == 0 ? fail_timeout(o, "waiting for the response") : TOOL_EXIT_NET;
+            }
+            continue;
+        }
+        if (err != MICA_OK) {
+            return fail_io(io, err);
+        }
+        if (n == 0) {
+            return finish(io, false);
+        }
+        deadline = deadline_in(o->timeout_ms);
+        if (write_all(STDOUT_FILENO, out, n) != 0) {
+            fprintf(stderr, PREFIX ": cannot write to standard output: %s\n", strerror(errno));
+            return TOOL_EXIT_FAIL;
+        }
+    }
+}
+
+/* The Host header: the server name (else HOST, bracketed when IPv6), with the port
+ * unless it is 443. */
+static void http_host(char *buf, size_t cap, const char *name, const char *port)
+{
+    bool v6 = strchr(name, ':') != NULL;
+    bool default_port = strcmp(port, "443") == 0 || strcmp(port, "https") == 0;
+    (void)snprintf(buf, cap, "%s%s%s%s%s", v6 ? "[" : "", name, v6 ? "]" : "",
+                   default_port ? "" : ":", default_port ? "" : port);
+}
+
 int cmd_client(int argc, char **argv)
 {
     struct client_opts o;
     char host[256], port[32];
     mica_io *io = NULL;
     int rc;
+    int fd = -1;
 
     memset(&o, 0, sizeof o);
     rc = parse_client_args(argc, argv, &o);
@@ -415,6 +828,8 @@ int cmd_client(int argc, char **argv)
             return TOOL_EXIT_USAGE;
         }
     }
+    char http_hostname[300];
+    http_host(http_hostname, sizeof http_hostname, servername != NULL ? servername : host, port);
     mica_config *cfg = client_config(&o);
     if (cfg == NULL) {
         return TOOL_EXIT_FAIL;
@@ -437,46 +852,66 @@ int cmd_client(int argc, char **argv)
     }
     (void)signal(SIGPIPE, SIG_IGN);
 
-    errno = 0;
-    mica_err err = mica_io_connect_name(cfg, host, port, servername, &io);
+    rc = tcp_connect(&o, host, port, &fd);
+    if (rc != TOOL_EXIT_OK) {
+        mica_config_free(cfg);
+        tool_keylog_close(&keylog);
+        return rc;
+    }
+    mica_err err = mica_io_wrap(cfg, fd, 0, servername, &io);
     if (err != MICA_OK) {
-        report_connect_error(err, errno, host, port, o.target);
+        fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
+        close(fd);
         mica_config_free(cfg);
         tool_keylog_close(&keylog);
         return TOOL_EXIT_FAIL;
     }
-    if (!o.quiet) {
+    if (!o.quiet && !o.brief) {
         fprintf(stderr, "connected to %s\n", o.target);
     }
-    if (mica_io_handshake(io) != MICA_OK) {
+    rc = handshake(io, &o, &err);
+    if (rc != TOOL_EXIT_OK) {
+        if (err != MICA_OK) {
+            /* the certificates the server sent explain many a failed verification */
+            if (o.showcerts) {
+                print_chain(io);
+            }
+            (void)fail_io(io, err);
+        }
         if (o.json) { /* the report says what was seen, and why it failed */
             render_report(&view, mica_io_conn(io), stdout);
             fflush(stdout);
         }
-        rc = fail_io(io);
-    } else if (o.json) {
-        /* the report is the output: no data is copied */
-        if (o.trace) {
-            render_summary(&view, stderr);
-        }
-        render_report(&view, mica_io_conn(io), stdout);
-        fflush(stdout);
-        rc = check_verified(io, &o) ? finish(io, false) : TOOL_EXIT_FAIL;
     } else {
         if (o.trace) {
             render_summary(&view, stderr);
         }
-        if (!o.quiet) {
+        if (o.showcerts) {
+            print_chain(io);
+        }
+        if (o.json) {
+            /* the report is the output: no data is copied */
+            render_report(&view, mica_io_conn(io), stdout);
+            fflush(stdout);
+        } else if (!o.quiet) {
             print_negotiated(io, &o);
         }
-        rc = check_verified(io, &o) ? relay(io) : TOOL_EXIT_FAIL;
+        if (!check_verified(io, &o)) {
+            rc = TOOL_EXIT_FAIL;
+        } else if (o.json) {
+            rc = finish(io, false);
+        } else if (o.http != NULL) {
+            rc = http_get(io, &o, http_hostname);
+        } else {
+            rc = relay(io, &o);
+        }
     }
     if (o.diagram != NULL && view.msgs_n > 0) {
         FILE *df = fopen(o.diagram, "w");
         size_t n = strlen(o.diagram);
         if (df == NULL) {
             fprintf(stderr, PREFIX ": cannot write %s: %s\n", o.diagram, strerror(errno));
-            rc = TOOL_EXIT_FAIL;
+            rc = rc != TOOL_EXIT_OK ? rc : TOOL_EXIT_FAIL;
         } else {
             render_diagram(&view, o.target, strcmp(o.diagram + n - 4, ".svg") == 0, df);
             fclose(df);

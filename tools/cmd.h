@@ -14,6 +14,9 @@
 #define TOOL_EXIT_OK 0
 #define TOOL_EXIT_FAIL 1
 #define TOOL_EXIT_USAGE 2
+/* The network failed: a name that does not resolve, a refused or unreachable connection, a
+ * timeout, a connection reset or closed without close_notify (mica client). */
+#define TOOL_EXIT_NET 3
 
 /* The subcommands. argv[0] is the subcommand's own name ("client"). */
 int cmd_client(int argc, char **argv);

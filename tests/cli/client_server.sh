@@ -7,9 +7,9 @@
 #   - mica server --echo: data comes back byte for byte (a line, 1 MiB, 16 clients at
 #     once); the client prints the negotiated version, cipher, group, signature scheme,
 #     ALPN and verification; --ciphers, --groups and --alpn are honoured
-#   - failures: an untrusted certificate, a wrong server name and a refused connection
-#     exit 1 with "mica: <sentence>"; the server logs each failed handshake as one line
-#     "mica server: 127.0.0.1:PORT: <sentence>"; --insecure warns
+#   - failures: an untrusted certificate and a wrong server name exit 1, a refused
+#     connection 3 (network), each with "mica: <sentence>"; the server logs each failed
+#     handshake as one line "mica server: 127.0.0.1:PORT: <sentence>"; --insecure warns
 #   - mica server --www answers mica client and curl with a 200 page, HSTS and
 #     Connection: close
 #   - --help documents every option; bad command lines exit 2; SIGTERM stops the server
@@ -247,9 +247,9 @@ else
     [ $st -eq 0 ] || fail "mica server exited $st after SIGTERM"
 fi
 
-echo "cli: a refused connection exits 1"
+echo "cli: a refused connection exits 3 (network)"
 printf 'x' | client refused $trust "$target"
-rc_is refused 1
+rc_is refused 3
 err_has refused '^mica: cannot connect to '
 
 # ---- www ----
