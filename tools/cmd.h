@@ -21,6 +21,7 @@
 /* The subcommands. argv[0] is the subcommand's own name ("client"). */
 int cmd_client(int argc, char **argv);
 int cmd_server(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 
 /*
  * tool_opt_value: if argv[*i] is the option `name` ("--cafile"), written "--cafile F" or

@@ -16,6 +16,7 @@ static void usage(FILE *f)
                "commands:\n"
                "  client      connect to a TLS 1.3 server and relay standard input/output\n"
                "  server      serve TLS 1.3: echo data back (--echo) or a status page (--www)\n"
+               "  verify      verify a certificate chain on disk, with the reason when not\n"
                "  list        the cipher suites, groups and signature schemes mica offers\n"
                "  errors      every error code with its TLS alert and sentence\n"
                "              (--markdown: the table docs/ERRORS.md is made of)\n"
@@ -80,6 +81,9 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "server") == 0) {
         return cmd_server(argc - 1, argv + 1);
+    }
+    if (strcmp(cmd, "verify") == 0) {
+        return cmd_verify(argc - 1, argv + 1);
     }
     if (strcmp(cmd, "list") == 0) {
         return cmd_list();

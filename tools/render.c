@@ -61,8 +61,11 @@ static void jsonl(FILE *f, const mica_conn *c, const struct mica_trace_event *ev
 }
 
 /* what a message means, for a learner */
-static void narrate_message(FILE *f, const struct mica_trace_event *ev)
+/* the narration speaks from the side that traced: author is the side that sent the
+ * message (sent by us, or received from the peer) */
+static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool server_side)
 {
+    bool by_server = ev->sent ? server_side : !server_side;
     const char *arrow = ev->sent ? "->" : "<-";
     const char *n = ev->name, *v;
 
@@ -106,10 +109,10 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev)
         fprintf(f,
                 ": a signature (%s) over the handshake so far, proving the %s holds the "
                 "certificate's private key.\n",
-                (v = field(ev, "algorithm")) != NULL ? v : "?", ev->sent ? "client" : "server");
+                (v = field(ev, "algorithm")) != NULL ? v : "?", by_server ? "server" : "client");
     } else if (strcmp(n, "Finished") == 0) {
         fprintf(f, ": a MAC over the whole handshake with the %s handshake key; %s\n",
-                ev->sent ? "client's" : "server's",
+                by_server ? "server's" : "client's",
                 ev->sent ? "the server checks it the same way."
                          : "it matches, so nobody "
                            "altered a message.");
@@ -125,12 +128,12 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev)
     }
 }
 
-static void narrate(struct render *r, FILE *f, const struct mica_trace_event *ev)
+static void narrate(struct render *r, FILE *f, const struct mica_trace_event *ev, bool server_side)
 {
     const char *v;
 
     switch (ev->kind) {
-    case MICA_TRACE_MESSAGE: narrate_message(f, ev); break;
+    case MICA_TRACE_MESSAGE: narrate_message(f, ev, server_side); break;
     case MICA_TRACE_SECRET:
         fprintf(f, "   derived \"%s\" (the secret itself goes only to a key log)\n", ev->name);
         break;
@@ -185,10 +188,12 @@ void render_event(void *ctx, const mica_conn *c, const struct mica_trace_event *
             r->bytes_sent += ev->length;
         } else {
             r->bytes_received += ev->length;
-            if (strcmp(ev->name, "ServerHello") == 0 ||
-                strcmp(ev->name, "HelloRetryRequest") == 0) {
-                r->round_trips++;
-            }
+        }
+        /* a round trip ends with each ServerHello or HelloRetryRequest (received by a
+         * client, sent by a server) */
+        if ((ev->sent != 0) == (mica_conn_is_server(c) != 0) &&
+            (strcmp(ev->name, "ServerHello") == 0 || strcmp(ev->name, "HelloRetryRequest") == 0)) {
+            r->round_trips++;
         }
     } else if (ev->kind == MICA_TRACE_STATE && strcmp(ev->name, "CONNECTED") == 0) {
         r->connected_us = ev->elapsed_us;
@@ -201,7 +206,7 @@ void render_event(void *ctx, const mica_conn *c, const struct mica_trace_event *
         jsonl(r->jsonl, c, ev);
     }
     if (r->narrate != NULL) {
-        narrate(r, r->narrate, ev);
+        narrate(r, r->narrate, ev, mica_conn_is_server(c) != 0);
     }
 }
 

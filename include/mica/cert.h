@@ -40,6 +40,29 @@ struct mica_cert_info {
  */
 MICA_API mica_err mica_cert_describe(const uint8_t *der, size_t len, struct mica_cert_info *out);
 
+/*
+ * Verifying a chain without a connection (mica verify): the same validation a client
+ * applies to a server, with the same explanations.
+ */
+struct mica_verify_opts {
+    const char *ca_file;        /* trust anchors (PEM); NULL with ca_dir NULL: the system store */
+    const char *ca_dir;         /* a hashed CA directory */
+    const char *untrusted_file; /* intermediates to use in building the chain (PEM), or NULL */
+    const char *name;           /* DNS name or IP address the leaf must cover, or NULL */
+    int client;                 /* 0: the leaf must be for a server (serverAuth), 1: a client */
+    int64_t at;                 /* the time to check validity at (Unix seconds); 0: now */
+};
+
+/*
+ * mica_verify_chain_pem: verify the chain in pem[0..len) (leaf first). MICA_OK when it
+ * leads to a trusted root, every certificate is valid at the time, and the leaf covers
+ * the name; otherwise MICA_E_CERT_UNTRUSTED / MICA_E_CERT_EXPIRED / MICA_E_CERT_HOSTNAME /
+ * MICA_E_BAD_CERTIFICATE with the sentence in why[0..why_cap), or MICA_E_DECODE (no
+ * certificate in the PEM) / MICA_E_ARGUMENT (unreadable trust or untrusted file).
+ */
+MICA_API mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem,
+                                        size_t len, char *why, size_t why_cap);
+
 #ifdef __cplusplus
 }
 #endif

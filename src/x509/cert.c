@@ -4,6 +4,8 @@
  */
 #include "x509/x509.h"
 
+#include <mica/cert.h>
+
 #include <limits.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
@@ -13,6 +15,7 @@
 #include <openssl/x509v3.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "base/limits.h"
 #include "crypto/gate.h"
@@ -336,5 +339,85 @@ out:
     X509_free(leaf);
     sk_X509_pop_free(rest, X509_free);
     ERR_clear_error();
+    return err;
+}
+
+/* ---- mica verify (include/mica/cert.h) ------------------------------------------------ */
+
+static mica_err read_pem_file(const char *path, char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    size_t cap = 1u << 20, n;
+    char *buf;
+
+    ENSURE(f != NULL, MICA_E_ARGUMENT);
+    buf = mica_mem_alloc(cap);
+    if (buf == NULL) {
+        fclose(f);
+        return MICA_E_NOMEM;
+    }
+    n = fread(buf, 1, cap - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return MICA_OK;
+}
+
+mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem, size_t len,
+                               char *why, size_t why_cap)
+{
+    struct mica_chain chain;
+    uint8_t *der[MICA_MAX_CHAIN_LEN];
+    size_t lens[MICA_MAX_CHAIN_LEN];
+    X509 *leaf = NULL;
+    mica_x509_store *store = NULL;
+    char *extra = NULL;
+    size_t extra_len = 0;
+    uint64_t now_ms;
+    mica_err err;
+
+    ENSURE(o != NULL && pem != NULL && why != NULL && why_cap > 0, MICA_E_ARGUMENT);
+    snprintf(why, why_cap, "no certificate in the input");
+    memset(&chain, 0, sizeof(chain));
+    chain.der = der;
+    chain.len = lens;
+    err = load_certs(&chain, pem, len, &leaf);
+    X509_free(leaf);
+    leaf = NULL;
+    if (err == MICA_OK && o->untrusted_file != NULL) {
+        err = read_pem_file(o->untrusted_file, &extra, &extra_len);
+        if (err == MICA_OK) {
+            err = load_certs(&chain, extra, extra_len, &leaf); /* appended after the leaf */
+            X509_free(leaf);
+        }
+    }
+    if (err == MICA_OK) {
+        err = mica_x509_store_new(&store);
+    }
+    if (err == MICA_OK) {
+        if (o->ca_file == NULL && o->ca_dir == NULL) {
+            err = mica_x509_store_add_default(store);
+        }
+        if (err == MICA_OK && o->ca_file != NULL) {
+            err = mica_x509_store_add_file(store, o->ca_file);
+        }
+        if (err == MICA_OK && o->ca_dir != NULL) {
+            err = mica_x509_store_add_dir(store, o->ca_dir);
+        }
+        if (err != MICA_OK) {
+            snprintf(why, why_cap, "cannot read the trust anchors");
+        }
+    }
+    if (err == MICA_OK) {
+        now_ms = o->at != 0 ? (uint64_t)o->at * 1000u : (uint64_t)time(NULL) * 1000u;
+        err = mica_x509_verify(store, (const uint8_t *const *)chain.der, chain.len, chain.n,
+                               o->client == 0, o->name, now_ms, why, why_cap);
+    }
+    for (size_t i = 0; i < chain.n; i++) {
+        mica_mem_free(chain.der[i]);
+    }
+    mica_mem_free(extra);
+    mica_x509_store_free(store);
     return err;
 }
