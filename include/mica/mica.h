@@ -237,6 +237,18 @@ MICA_API void mica_config_set_ticket_cb(mica_config *cfg,
                                         void (*cb)(void *ctx, const uint8_t *msg, size_t len),
                                         void *ctx);
 
+/* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each full
+ * handshake (default 2; 0: none), stateless tickets sealed with a key of this config,
+ * valid lifetime_s seconds (default 7200, at most 7 days). */
+MICA_API mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s);
+
+/* A client receives one session per ticket through cb: an opaque, versioned blob for
+ * mica_conn_new_client_resume. It holds the resumption PSK: keep it like a key. */
+MICA_API void mica_config_set_session_cb(mica_config *cfg,
+                                         void (*cb)(void *ctx, const char *server_name,
+                                                    const uint8_t *session, size_t len),
+                                         void *ctx);
+
 /* ==== connections: the sans-I/O engine ================================================ */
 
 /*
@@ -266,6 +278,13 @@ typedef struct mica_conn mica_conn;
 MICA_API mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name,
                                        mica_conn **out);
 MICA_API mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out);
+/* mica_conn_new_client_resume: a client that offers a session from the session callback
+ * (PSK with (EC)DHE, so forward secrecy is kept). A session that is expired, for another
+ * name or for a suite this config does not offer is not offered: a full handshake.
+ * MICA_E_DECODE when the blob is not a mica session. */
+MICA_API mica_err mica_conn_new_client_resume(const mica_config *cfg, const char *server_name,
+                                              const uint8_t *session, size_t session_len,
+                                              mica_conn **out);
 MICA_API void mica_conn_free(mica_conn *c);
 
 /* mica_conn_feed: give the engine bytes received from the peer. *used gets how many it
@@ -309,11 +328,12 @@ MICA_API const char *mica_conn_error_sentence(const mica_conn *c);
 MICA_API const char *mica_conn_version(const mica_conn *c);      /* "TLSv1.3" */
 MICA_API const char *mica_conn_cipher_suite(const mica_conn *c); /* IANA name */
 MICA_API const char *mica_conn_group(const mica_conn *c);
-MICA_API const char *mica_conn_sig_scheme(const mica_conn *c);   /* the peer's CertificateVerify */
-MICA_API const char *mica_conn_alpn(const mica_conn *c);         /* owned by c */
-MICA_API const char *mica_conn_server_name(const mica_conn *c);  /* SNI (server: received) */
-MICA_API int mica_conn_hrr(const mica_conn *c);                  /* a HelloRetryRequest happened */
-MICA_API int mica_conn_verified(const mica_conn *c);             /* peer chain verified */
+MICA_API const char *mica_conn_sig_scheme(const mica_conn *c);  /* the peer's CertificateVerify */
+MICA_API const char *mica_conn_alpn(const mica_conn *c);        /* owned by c */
+MICA_API const char *mica_conn_server_name(const mica_conn *c); /* SNI (server: received) */
+MICA_API int mica_conn_hrr(const mica_conn *c);                 /* a HelloRetryRequest happened */
+MICA_API int mica_conn_resumed(const mica_conn *c);             /* the session's PSK was accepted */
+MICA_API int mica_conn_verified(const mica_conn *c);            /* peer chain verified */
 MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or NULL */
 
 /* mica_conn_peer_cert: the i-th certificate the peer sent (0 = leaf), DER, owned by c. */

@@ -225,9 +225,13 @@ static mica_err send_client_hello(mica_conn *c)
         mica_wr_u16(&w, 1);
         mica_wr_u8(&w, 0);
     }
+    mica_psk_write_offer(c, &w); /* 4.2.11: pre_shared_key comes last */
     mica_wr_close(&w, ext);
     mica_msg_close(&w, msg);
     err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = mica_psk_fill_binder(c, buf, len);
+    }
     if (err == MICA_OK) {
         err = mica_conn_send_hs(c, buf, len);
     }
@@ -403,6 +407,10 @@ static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_he
     }
     c->suite = mica_suite_by_id(hrr->cipher_suite);
     c->hrr = true;
+    /* 4.1.4: a PSK whose hash is not the chosen suite's cannot be used: not offered again */
+    if (c->offer_psk && mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
+        c->offer_psk = false;
+    }
     /* 4.4.1: ClientHello1 is replaced by message_hash, then the HRR follows */
     TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
     TRY(mica_transcript_hrr(&c->t));
@@ -475,6 +483,22 @@ static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     }
     c->group = mica_kx_group(mine);
     c->suite = mica_suite_by_id(sh.cipher_suite);
+    if (sh.psk_selected) {
+        /* 4.2.11: "Clients MUST verify that the server's selected_identity is within the
+         * range supplied by the client, that the server selected a cipher suite indicating
+         * a Hash associated with the PSK" (illegal_parameter otherwise) */
+        if (!c->offer_psk || sh.psk_identity != 0 ||
+            mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the server selected PSK %u, which was not offered for this suite",
+                             sh.psk_identity);
+        }
+        c->resumed = true;
+        c->proof |= MICA_PROOF_BINDER; /* our binder, their acceptance */
+        /* the PSK authenticates the server its session came from: verified if that
+         * handshake verified the chain and this config asks for verification */
+        c->verified = c->cfg->verify && c->session.verified;
+    }
     if (!c->hrr) {
         TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
     }
@@ -521,7 +545,8 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
         }
     }
     TRY(mica_transcript_add(&c->t, msg, len));
-    *next = C_WAIT_CERT_CR;
+    /* Appendix A.1: a resumption has no certificate; the Finished comes next */
+    *next = c->resumed ? C_WAIT_FINISHED : C_WAIT_CERT_CR;
     return MICA_OK;
 }
 
@@ -703,7 +728,13 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
     TRY(send_second_flight(c));
     TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
-    TRY(mica_ks_done(&c->ks)); /* resumption secrets arrive with the resumption issue */
+    {
+        /* 7.1: resumption_master_secret over ClientHello..client Finished, for tickets */
+        uint8_t th[MICA_MAX_HASH_LEN];
+        TRY(mica_transcript_hash(&c->t, th));
+        TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));
+    }
+    TRY(mica_ks_done(&c->ks));
     mica_secret_wipe(&c->c_hs);
     mica_secret_wipe(&c->s_hs);
     *next = MICA_ST_CONNECTED;
@@ -728,6 +759,7 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
         if (c->cfg->ticket_cb != NULL) {
             c->cfg->ticket_cb(c->cfg->ticket_ctx, msg, len);
         }
+        TRY(mica_psk_on_ticket(c, &nst));
     }
     return MICA_OK;
 }
@@ -736,7 +768,8 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
 const struct mica_fsm_row mica_client_fsm[] = {
     /* state          message received                 handler                 may go to */
     {C_WAIT_SH, MICA_HS_SERVER_HELLO, on_server_hello, MICA_S(C_WAIT_SH) | MICA_S(C_WAIT_EE)},
-    {C_WAIT_EE, MICA_HS_ENCRYPTED_EXTENSIONS, on_encrypted_extensions, MICA_S(C_WAIT_CERT_CR)},
+    {C_WAIT_EE, MICA_HS_ENCRYPTED_EXTENSIONS, on_encrypted_extensions,
+     MICA_S(C_WAIT_CERT_CR) | MICA_S(C_WAIT_FINISHED)},
     {C_WAIT_CERT_CR, MICA_HS_CERTIFICATE, on_cert, MICA_S(C_WAIT_CV)},
     {C_WAIT_CERT_CR, MICA_HS_CERTIFICATE_REQUEST, on_certificate_request, MICA_S(C_WAIT_CERT)},
     {C_WAIT_CERT, MICA_HS_CERTIFICATE, on_cert, MICA_S(C_WAIT_CV)},

@@ -110,7 +110,8 @@ mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out)
     return MICA_OK;
 }
 
-mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, mica_conn **out)
+static mica_err new_client(const mica_config *cfg, const char *server_name, const uint8_t *session,
+                           size_t session_len, mica_conn **out)
 {
     mica_conn *c;
     mica_err err;
@@ -124,14 +125,29 @@ mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, m
         memcpy(c->server_name, server_name, strlen(server_name) + 1);
     }
     c->state = C_START;
-    err = mica_client_start(c);
-    mica_trace_flight(c);
+    err = session != NULL ? mica_psk_load_session(c, session, session_len) : MICA_OK;
+    if (err == MICA_OK) {
+        err = mica_client_start(c);
+        mica_trace_flight(c);
+    }
     if (err != MICA_OK) {
         mica_conn_free(c);
         return err;
     }
     *out = c;
     return MICA_OK;
+}
+
+mica_err mica_conn_new_client(const mica_config *cfg, const char *server_name, mica_conn **out)
+{
+    return new_client(cfg, server_name, NULL, 0, out);
+}
+
+mica_err mica_conn_new_client_resume(const mica_config *cfg, const char *server_name,
+                                     const uint8_t *session, size_t session_len, mica_conn **out)
+{
+    ENSURE(session != NULL, MICA_E_ARGUMENT);
+    return new_client(cfg, server_name, session, session_len, out);
 }
 
 void mica_conn_free(mica_conn *c)

@@ -38,6 +38,22 @@
 #define MICA_MAX_OUT_BUFFER (4u * 1024u * 1024u) /* queued output before write refuses */
 #define MICA_MAX_COOKIE 1024u                    /* HRR cookie a client echoes */
 #define MICA_MAX_SESSION_ID 32u
+#define MICA_MAX_TICKET 1024u      /* a ticket mica keeps to offer (its own are ~330 bytes) */
+#define MICA_MAX_SESSION_LEN 2048u /* a session blob (psk.c) */
+
+/* A resumable session: the server's ticket state, or what a client keeps (psk.c). */
+struct mica_session {
+    uint16_t suite;
+    uint64_t issued_ms;
+    uint32_t lifetime; /* seconds */
+    uint32_t age_add;
+    mica_secret psk;
+    char sni[MICA_MAX_SERVER_NAME + 1];
+    char alpn[256];
+    uint8_t ticket[MICA_MAX_TICKET]; /* client: the ticket to offer */
+    size_t ticket_len;
+    bool verified; /* client: the server's chain was verified when the session was made */
+};
 
 struct mica_config {
     uint16_t suites[MICA_MAX_ALG_N];
@@ -63,6 +79,12 @@ struct mica_config {
     void *keylog_ctx;
     void (*ticket_cb)(void *ctx, const uint8_t *msg, size_t len);
     void *ticket_ctx;
+    unsigned tickets;         /* NewSessionTickets a server sends (0: none) */
+    unsigned ticket_lifetime; /* seconds */
+    uint8_t ticket_key[32];   /* AES-256-GCM key of this config's tickets */
+    uint8_t ticket_name[16];  /* its name, first in every ticket */
+    void (*session_cb)(void *ctx, const char *server_name, const uint8_t *session, size_t len);
+    void *session_ctx;
     mica_trace_cb trace; /* NULL: no events are built at all */
     void *trace_ctx;
     uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
@@ -152,6 +174,12 @@ struct mica_conn {
     char verify_error[256];
     size_t peer_record_limit; /* RFC 8449: the peer's limit, applied when keys change */
 
+    /* resumption (psk.c) */
+    bool offer_psk;              /* client: the ClientHello offers session */
+    bool resumed;                /* the PSK was accepted */
+    struct mica_session session; /* client: the session offered; server: the one accepted */
+    mica_secret res_master;      /* client: resumption_master_secret, for each ticket */
+
     /* closing */
     bool peer_closed; /* close_notify received */
     bool closed;      /* close_notify sent */
@@ -162,6 +190,16 @@ struct mica_conn {
     size_t trace_flight_bytes;
     unsigned trace_flight_epochs; /* bit (1 << epoch) of each protection used in the flight */
 };
+
+/* Resumption (psk.c). */
+MICA_MUST mica_err mica_psk_send_tickets(mica_conn *c);
+MICA_MUST mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *nst);
+MICA_MUST mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len);
+void mica_psk_write_offer(mica_conn *c, mica_wr *w);
+MICA_MUST mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len);
+MICA_MUST mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch,
+                                   const uint8_t *msg, size_t len);
+void mica_psk_defaults(mica_config *cfg);
 
 /* Trace events (trace.c); each returns at once when the config has no trace callback. */
 void mica_trace_message(mica_conn *c, bool sent, const uint8_t *msg, size_t len);

@@ -28,10 +28,13 @@ const char *mica_state_name(enum mica_state s)
     return (unsigned)s < MICA_ST__COUNT && state_names[s] != NULL ? state_names[s] : "unknown";
 }
 
-/* the proofs a side must hold to be connected (certificate authentication; the PSK
- * modes of the resumption issue will add BINDER|FIN) */
+/* the proofs a side must hold to be connected: certificates need CERT|CV|FIN (the server,
+ * which does not authenticate clients yet, FIN); a resumption BINDER|FIN */
 static unsigned required_proofs(const mica_conn *c)
 {
+    if (c->resumed) {
+        return MICA_PROOF_BINDER | MICA_PROOF_FIN; /* the PSK stands for the certificate */
+    }
     return c->server ? MICA_PROOF_FIN : (MICA_PROOF_CERT | MICA_PROOF_CV | MICA_PROOF_FIN);
 }
 

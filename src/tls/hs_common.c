@@ -95,9 +95,10 @@ mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
 {
     uint8_t th[MICA_MAX_HASH_LEN];
 
-    /* RFC 8446 7.1: no PSK yet, so the early secret is from zeros */
+    /* RFC 8446 7.1: the early secret from the resumption PSK, or from zeros */
     mica_ks_init(&c->ks, c->suite->hash);
-    TRY(mica_ks_early(&c->ks, NULL, 0));
+    TRY(mica_ks_early(&c->ks, c->resumed ? c->session.psk.b : NULL,
+                      c->resumed ? c->session.psk.len : 0));
     TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));

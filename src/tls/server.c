@@ -459,6 +459,12 @@ static mica_err send_server_hello(mica_conn *c, const struct mica_client_hello *
         mica_wr_close(&w, k);
     }
     mica_wr_close(&w, m);
+    if (c->resumed) {
+        /* 4.2.11: selected_identity, the first (and only) PSK mica accepts */
+        mica_wr_u16(&w, MICA_EXT_PRE_SHARED_KEY);
+        mica_wr_u16(&w, 2);
+        mica_wr_u16(&w, 0);
+    }
     mica_wr_close(&w, ext);
     mica_msg_close(&w, msg);
     TRY(mica_wr_finish(&w, &len));
@@ -581,8 +587,10 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     TRY(mica_conn_set_write_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
     TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
     TRY(send_encrypted_extensions(c, ch));
-    TRY(send_certificate(c));
-    TRY(send_certificate_verify(c));
+    if (!c->resumed) { /* 2.2: a resumed handshake is authenticated by the PSK */
+        TRY(send_certificate(c));
+        TRY(send_certificate_verify(c));
+    }
     TRY(mica_hs_send_finished(c, &c->s_hs));
     TRY(mica_hs_app_secrets(c));
     return mica_conn_set_write_key(c, &c->s_ap, MICA_EPOCH_APPLICATION);
@@ -653,7 +661,11 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
         *next = S_START;
         return send_hello_retry_request(c, c->group, msg, len, &ch);
     }
-    TRY(choose_cert(c, &ch));
+    /* 4.2.11: the PSK is checked (binder included) before anything else depends on it */
+    TRY(mica_psk_accept(c, &ch, msg, len));
+    if (!c->resumed) {
+        TRY(choose_cert(c, &ch));
+    }
     TRY(choose_alpn(c, &ch));
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
@@ -679,7 +691,8 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     TRY(mica_hs_verify_finished(c, &c->c_hs, msg, len));
     c->ccs_ok = false;
     TRY(mica_conn_set_read_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
-    TRY(mica_ks_done(&c->ks)); /* tickets (resumption issue) will need res master first */
+    TRY(mica_psk_send_tickets(c)); /* needs the key schedule: before mica_ks_done */
+    TRY(mica_ks_done(&c->ks));
     mica_secret_wipe(&c->c_hs);
     mica_secret_wipe(&c->s_hs);
     *next = MICA_ST_CONNECTED;

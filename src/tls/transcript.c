@@ -73,3 +73,28 @@ mica_err mica_transcript_hash(const struct mica_transcript *t, uint8_t *out)
     ENSURE(t->ctx != NULL, MICA_E_INTERNAL);
     return mica_hash_peek(t->ctx, out);
 }
+
+mica_err mica_transcript_hash_with(const struct mica_transcript *t, const struct mica_hash_desc *h,
+                                   const uint8_t *extra, size_t extra_len, uint8_t *out)
+{
+    mica_hash_ctx *tmp = NULL;
+    mica_err err;
+
+    if (t->ctx != NULL) {
+        ENSURE(t->hash == h, MICA_E_INTERNAL);
+        TRY(mica_hash_dup(t->ctx, &tmp));
+    } else {
+        TRY(mica_hash_new(h, &tmp));
+        err = mica_hash_update(tmp, t->pending, t->pending_len);
+        if (err != MICA_OK) {
+            mica_hash_free(tmp);
+            return err;
+        }
+    }
+    err = mica_hash_update(tmp, extra, extra_len);
+    if (err == MICA_OK) {
+        err = mica_hash_peek(tmp, out);
+    }
+    mica_hash_free(tmp);
+    return err;
+}

@@ -37,6 +37,12 @@ MICA_MUST mica_err mica_transcript_set_hash(struct mica_transcript *t,
 /* mica_transcript_hrr: replace what was added so far (ClientHello1) by message_hash. */
 MICA_MUST mica_err mica_transcript_hrr(struct mica_transcript *t);
 
+/* mica_transcript_hash_with: Transcript-Hash(everything so far || extra) with hash h (the
+ * transcript's own once chosen), without adding extra: the PSK binder's transcript. */
+MICA_MUST mica_err mica_transcript_hash_with(const struct mica_transcript *t,
+                                             const struct mica_hash_desc *h, const uint8_t *extra,
+                                             size_t extra_len, uint8_t *out);
+
 /* mica_transcript_hash: Transcript-Hash of everything so far, into out[0..hash->len). */
 MICA_MUST mica_err mica_transcript_hash(const struct mica_transcript *t, uint8_t *out);
 

@@ -56,15 +56,14 @@ static const struct edge rfc_server[] = {
 
 /* Transitions of the RFC not built yet, and the issue that brings them. */
 static const struct edge pending[] = {
-    {"WAIT_EE", "EncryptedExtensions", "WAIT_FINISHED"}, /* resumption (PSK) */
-    {"CONNECTED", "CertificateRequest", "CONNECTED"},    /* certificates (post-handshake auth) */
-    {"START", "ClientHello", "WAIT_EOED"},               /* resumption (0-RTT) */
-    {"WAIT_EOED", "EndOfEarlyData", "WAIT_FLIGHT2"},     /* resumption (0-RTT) */
-    {"WAIT_FLIGHT2", "Certificate", "WAIT_CV"},          /* certificates (client auth) */
-    {"WAIT_FLIGHT2", "Certificate", "WAIT_FINISHED"},    /* certificates (client auth) */
-    {"WAIT_CV", "CertificateVerify", "WAIT_FINISHED"},   /* certificates (client auth) */
-    {"WAIT_FINISHED", "Finished", "CONNECTED"},          /* server: same as WAIT_FLIGHT2's */
-    {"CONNECTED", "Certificate", "CONNECTED"},           /* certificates (post-handshake) */
+    {"CONNECTED", "CertificateRequest", "CONNECTED"},  /* certificates (post-handshake auth) */
+    {"START", "ClientHello", "WAIT_EOED"},             /* resumption (0-RTT) */
+    {"WAIT_EOED", "EndOfEarlyData", "WAIT_FLIGHT2"},   /* resumption (0-RTT) */
+    {"WAIT_FLIGHT2", "Certificate", "WAIT_CV"},        /* certificates (client auth) */
+    {"WAIT_FLIGHT2", "Certificate", "WAIT_FINISHED"},  /* certificates (client auth) */
+    {"WAIT_CV", "CertificateVerify", "WAIT_FINISHED"}, /* certificates (client auth) */
+    {"WAIT_FINISHED", "Finished", "CONNECTED"},        /* server: same as WAIT_FLIGHT2's */
+    {"CONNECTED", "Certificate", "CONNECTED"},         /* certificates (post-handshake) */
 };
 
 /* mica state -> RFC state name; the server's S_WAIT_FINISHED is WAIT_FLIGHT2 (nothing else

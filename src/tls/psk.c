@@ -1,0 +1,415 @@
+/*
+ * Resumption (RFC 8446 2.2, 4.2.11, 4.6.1): the server's stateless tickets, the client's
+ * sessions, PSK offers with binders, and their acceptance.
+ *
+ * A ticket is the session state sealed with AES-256-GCM under the config's ticket key:
+ *     key_name(16) | nonce(12) | AES-256-GCM(state) | tag(16)
+ * with the key name as associated data. The state, and a client's session blob, hold:
+ *     version(1) suite(2) issued_ms(8) lifetime(4) age_add(4) psk<1..64> sni<0..255>
+ *     alpn<0..255>
+ * A client's session blob is: version(1) verified(1) state ticket<1..2^16-1>, verified
+ * saying whether the server's chain was verified in the handshake that made it.
+ * A session blob holds the resumption PSK: the application stores it as a secret.
+ */
+#include <string.h>
+
+#include "tls/conn.h"
+
+#define STATE_VERSION 1u
+#define SESSION_VERSION 1u
+#define TICKET_NAME_LEN 16u
+#define TICKET_NONCE_LEN 12u
+#define TICKET_TAG_LEN 16u
+#define MICA_MAX_TICKET_LIFETIME (7u * 24u * 3600u) /* RFC 8446 4.6.1: at most 7 days */
+#define TICKET_LIFETIME_DEFAULT 7200u              /* 2 h */
+
+static void write_state(mica_wr *w, const struct mica_session *s)
+{
+    size_t m;
+
+    mica_wr_u16(w, s->suite);
+    mica_wr_u64(w, s->issued_ms);
+    mica_wr_u32(w, s->lifetime);
+    mica_wr_u32(w, s->age_add);
+    mica_wr_open8(w, &m);
+    mica_wr_bytes(w, s->psk.b, s->psk.len);
+    mica_wr_close(w, m);
+    mica_wr_open8(w, &m);
+    mica_wr_bytes(w, (const uint8_t *)s->sni, strlen(s->sni));
+    mica_wr_close(w, m);
+    mica_wr_open8(w, &m);
+    mica_wr_bytes(w, (const uint8_t *)s->alpn, strlen(s->alpn));
+    mica_wr_close(w, m);
+}
+
+static mica_err read_state(mica_rd *r, struct mica_session *s)
+{
+    mica_rd psk, sni, alpn;
+
+    TRY(mica_rd_u16(r, &s->suite));
+    TRY(mica_rd_u64(r, &s->issued_ms));
+    TRY(mica_rd_u32(r, &s->lifetime));
+    TRY(mica_rd_u32(r, &s->age_add));
+    TRY(mica_rd_vec8(r, &psk, 1, MICA_MAX_HASH_LEN));
+    TRY(mica_rd_vec8(r, &sni, 0, MICA_MAX_SERVER_NAME));
+    TRY(mica_rd_vec8(r, &alpn, 0, 255));
+    ENSURE(mica_suite_by_id(s->suite) != NULL, MICA_E_DECODE);
+    s->psk.len = (uint8_t)psk.n;
+    TRY(mica_rd_copy(&psk, s->psk.b, psk.n));
+    memcpy(s->sni, sni.p, sni.n);
+    s->sni[sni.n] = '\0';
+    memcpy(s->alpn, alpn.p, alpn.n);
+    s->alpn[alpn.n] = '\0';
+    return MICA_OK;
+}
+
+static const struct mica_aead_desc *ticket_aead(void)
+{
+    return mica_suite_by_id(0x1302)->aead; /* AES-256-GCM */
+}
+
+/* ---- server: tickets --------------------------------------------------------------- */
+
+static mica_err seal_ticket(const mica_config *cfg, const struct mica_session *s, uint8_t *out,
+                            size_t cap, size_t *len)
+{
+    uint8_t *nonce, *body, *tag;
+    mica_aead *aead = NULL;
+    mica_wr w = mica_wr_init(out, cap);
+    size_t start, n;
+    mica_err err;
+
+    mica_wr_bytes(&w, cfg->ticket_name, TICKET_NAME_LEN);
+    nonce = mica_wr_reserve(&w, TICKET_NONCE_LEN);
+    start = w.len;
+    mica_wr_u8(&w, STATE_VERSION);
+    write_state(&w, s);
+    ENSURE(nonce != NULL && mica_wr_ok(&w), MICA_E_INTERNAL);
+    n = w.len - start;
+    tag = mica_wr_reserve(&w, TICKET_TAG_LEN);
+    TRY(mica_wr_finish(&w, len));
+    ENSURE(tag != NULL, MICA_E_INTERNAL);
+    body = out + start;
+    TRY(mica_rand(nonce, TICKET_NONCE_LEN));
+    TRY(mica_aead_new(ticket_aead(), cfg->ticket_key, sizeof(cfg->ticket_key), true, &aead));
+    err = mica_aead_seal(aead, nonce, TICKET_NONCE_LEN, out, TICKET_NAME_LEN, body, n, tag);
+    mica_aead_free(aead);
+    return err;
+}
+
+/* open_ticket: the state of a ticket this config sealed, or MICA_E_DECODE */
+static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_session *s)
+{
+    uint8_t buf[1024];
+    const uint8_t *name, *nonce, *tag;
+    mica_aead *aead = NULL;
+    size_t n;
+    mica_rd r;
+    uint8_t version = 0;
+    mica_err err;
+
+    ENSURE(ticket.n > TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN &&
+               ticket.n - (TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN) <= sizeof(buf),
+           MICA_E_DECODE);
+    TRY(mica_rd_bytes(&ticket, TICKET_NAME_LEN, &name));
+    /* a ticket of another key (another config, or rotated out) is simply not ours */
+    ENSURE(mica_ct_eq(name, cfg->ticket_name, TICKET_NAME_LEN), MICA_E_DECODE);
+    TRY(mica_rd_bytes(&ticket, TICKET_NONCE_LEN, &nonce));
+    n = ticket.n - TICKET_TAG_LEN;
+    TRY(mica_rd_copy(&ticket, buf, n));
+    TRY(mica_rd_bytes(&ticket, TICKET_TAG_LEN, &tag));
+    TRY(mica_aead_new(ticket_aead(), cfg->ticket_key, sizeof(cfg->ticket_key), false, &aead));
+    err = mica_aead_open(aead, nonce, TICKET_NONCE_LEN, name, TICKET_NAME_LEN, buf, n, tag);
+    mica_aead_free(aead);
+    if (err == MICA_OK) {
+        r = mica_rd_init(buf, n);
+        err = mica_rd_u8(&r, &version);
+        if (err == MICA_OK && version != STATE_VERSION) {
+            err = MICA_E_DECODE;
+        }
+        if (err == MICA_OK) {
+            err = read_state(&r, s);
+        }
+        if (err == MICA_OK) {
+            err = mica_rd_end(&r);
+        }
+    }
+    mica_mem_wipe(buf, sizeof(buf));
+    return err == MICA_OK ? MICA_OK : MICA_E_DECODE;
+}
+
+/* one NewSessionTicket, its PSK derived from rms with nonce (RFC 8446 4.6.1) */
+static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
+{
+    uint8_t msg[1200], ticket[900];
+    struct mica_session s;
+    size_t ticket_len = 0, len = 0, m, t;
+    mica_wr w = mica_wr_init(msg, sizeof(msg));
+    mica_err err;
+
+    memset(&s, 0, sizeof(s));
+    s.suite = c->suite->id;
+    s.issued_ms = mica_clock_now(&c->cfg->clock);
+    s.lifetime = c->cfg->ticket_lifetime;
+    TRY(mica_rand((uint8_t *)&s.age_add, sizeof(s.age_add)));
+    /* 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
+    TRY(mica_ks_resumption_psk(c->suite->hash, rms, &nonce, 1, &s.psk));
+    memcpy(s.sni, c->server_name, sizeof(s.sni));
+    memcpy(s.alpn, c->alpn, sizeof(s.alpn));
+    err = seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
+    mica_secret_wipe(&s.psk);
+    TRY(err);
+    mica_msg_open(&w, MICA_HS_NEW_SESSION_TICKET, &m);
+    mica_wr_u32(&w, s.lifetime);
+    mica_wr_u32(&w, s.age_add);
+    mica_wr_u8(&w, 1); /* ticket_nonce<0..255> */
+    mica_wr_u8(&w, nonce);
+    mica_wr_open16(&w, &t);
+    mica_wr_bytes(&w, ticket, ticket_len);
+    mica_wr_close(&w, t);
+    mica_wr_u16(&w, 0); /* no extensions (early_data arrives with 0-RTT) */
+    mica_msg_close(&w, m);
+    TRY(mica_wr_finish(&w, &len));
+    return mica_conn_send_hs(c, msg, len);
+}
+
+mica_err mica_psk_send_tickets(mica_conn *c)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+    mica_err err;
+    MICA_SECRET(rms);
+
+    if (c->cfg->tickets == 0) {
+        return MICA_OK;
+    }
+    /* RFC 8446 7.1: resumption_master_secret over ClientHello..client Finished */
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_ks_resumption_master(&c->ks, th, &rms));
+    err = MICA_OK;
+    for (unsigned i = 0; i < c->cfg->tickets && err == MICA_OK; i++) {
+        err = send_ticket(c, &rms, (uint8_t)i);
+    }
+    mica_secret_wipe(&rms);
+    return err;
+}
+
+/* ---- client: sessions --------------------------------------------------------------- */
+
+mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *nst)
+{
+    struct mica_session s;
+    uint8_t blob[MICA_MAX_SESSION_LEN];
+    mica_wr w = mica_wr_init(blob, sizeof(blob));
+    size_t len = 0, m;
+    mica_err err;
+
+    if (c->cfg->session_cb == NULL || nst->lifetime == 0) {
+        return MICA_OK; /* 4.6.1: lifetime 0 means "do not resume" */
+    }
+    memset(&s, 0, sizeof(s));
+    s.suite = c->suite->id;
+    s.issued_ms = mica_clock_now(&c->cfg->clock); /* the client's receipt time */
+    s.lifetime = nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
+    s.age_add = nst->age_add;
+    TRY(mica_ks_resumption_psk(c->suite->hash, &c->res_master, nst->nonce.p, nst->nonce.n, &s.psk));
+    memcpy(s.sni, c->server_name, sizeof(s.sni));
+    memcpy(s.alpn, c->alpn, sizeof(s.alpn));
+    mica_wr_u8(&w, SESSION_VERSION);
+    mica_wr_u8(&w, c->verified ? 1 : 0);
+    write_state(&w, &s);
+    mica_wr_open16(&w, &m);
+    mica_wr_bytes(&w, nst->ticket.p, nst->ticket.n);
+    mica_wr_close(&w, m);
+    err = mica_wr_finish(&w, &len);
+    mica_secret_wipe(&s.psk);
+    if (err == MICA_OK) {
+        c->cfg->session_cb(c->cfg->session_ctx, c->server_name, blob, len);
+    }
+    mica_mem_wipe(blob, sizeof(blob));
+    return MICA_OK; /* a session that cannot be made costs only a resumption */
+}
+
+mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
+{
+    mica_rd r = mica_rd_init(blob, len), ticket;
+    uint8_t version = 0, verified = 0;
+    struct mica_session *s = &c->session;
+    uint64_t now = mica_clock_now(&c->cfg->clock);
+
+    TRY(mica_rd_u8(&r, &version));
+    ENSURE(version == SESSION_VERSION, MICA_E_DECODE);
+    TRY(mica_rd_u8(&r, &verified));
+    ENSURE(verified <= 1, MICA_E_DECODE);
+    s->verified = verified == 1;
+    TRY(read_state(&r, s));
+    TRY(mica_rd_vec16(&r, &ticket, 1, sizeof(s->ticket)));
+    TRY(mica_rd_end(&r));
+    memcpy(s->ticket, ticket.p, ticket.n);
+    s->ticket_len = ticket.n;
+    /* usable: for this name, still alive, with a suite this config offers */
+    /* a config that verifies does not resume a session whose server was never verified */
+    if ((c->cfg->verify && !s->verified) || strcmp(s->sni, c->server_name) != 0 ||
+        now < s->issued_ms ||
+        now - s->issued_ms > (uint64_t)s->lifetime * 1000u) {
+        mica_secret_wipe(&s->psk);
+        s->ticket_len = 0;
+        return MICA_OK; /* not offered: a full handshake */
+    }
+    for (size_t i = 0; i < c->cfg->suites_n; i++) {
+        if (c->cfg->suites[i] == s->suite) {
+            c->offer_psk = true;
+            return MICA_OK;
+        }
+    }
+    mica_secret_wipe(&s->psk);
+    return MICA_OK;
+}
+
+/* the binder: HMAC over Transcript-Hash(everything before || ClientHello up to the
+ * binders), with the binder key of the PSK's early secret (RFC 8446 4.2.11.2) */
+static mica_err binder_for(const mica_conn *c, const struct mica_hash_desc *h, const mica_secret *psk,
+                           const uint8_t *prefix, size_t prefix_len, uint8_t *out)
+{
+    struct mica_keysched ks;
+    uint8_t th[MICA_MAX_HASH_LEN];
+    MICA_SECRET(binder_key);
+    mica_err err;
+
+    TRY(mica_transcript_hash_with(&c->t, h, prefix, prefix_len, th));
+    mica_ks_init(&ks, h);
+    err = mica_ks_early(&ks, psk->b, psk->len);
+    if (err == MICA_OK) {
+        err = mica_ks_binder_key(&ks, false, &binder_key);
+    }
+    mica_ks_clear(&ks);
+    TRY(err);
+    return mica_ks_finished(h, &binder_key, th, out);
+}
+
+void mica_psk_write_offer(mica_conn *c, mica_wr *w)
+{
+    const struct mica_suite *s = mica_suite_by_id(c->session.suite);
+    uint32_t age = (uint32_t)(mica_clock_now(&c->cfg->clock) - c->session.issued_ms);
+    size_t ext, list, m;
+
+    if (!c->offer_psk) {
+        return;
+    }
+    /* 4.2.9: psk_dhe_ke only: every resumption keeps forward secrecy */
+    c->offered |= mica_ext_bit(MICA_EXT_PSK_KEY_EXCHANGE_MODES);
+    mica_wr_u16(w, MICA_EXT_PSK_KEY_EXCHANGE_MODES);
+    mica_wr_u16(w, 2);
+    mica_wr_u8(w, 1);
+    mica_wr_u8(w, 1); /* psk_dhe_ke */
+    /* 4.2.11: pre_shared_key, the last extension */
+    c->offered |= mica_ext_bit(MICA_EXT_PRE_SHARED_KEY);
+    mica_wr_u16(w, MICA_EXT_PRE_SHARED_KEY);
+    mica_wr_open16(w, &ext);
+    mica_wr_open16(w, &list);
+    mica_wr_open16(w, &m);
+    mica_wr_bytes(w, c->session.ticket, c->session.ticket_len);
+    mica_wr_close(w, m);
+    /* obfuscated_ticket_age = age in ms + ticket_age_add, mod 2^32 */
+    mica_wr_u32(w, age + c->session.age_add);
+    mica_wr_close(w, list);
+    mica_wr_open16(w, &list);
+    mica_wr_u8(w, s->hash->len);
+    mica_wr_zeros(w, s->hash->len); /* filled by mica_psk_fill_binder */
+    mica_wr_close(w, list);
+    mica_wr_close(w, ext);
+}
+
+mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len)
+{
+    const struct mica_suite *s = mica_suite_by_id(c->session.suite);
+    size_t blen, binders_at;
+
+    if (!c->offer_psk) {
+        return MICA_OK;
+    }
+    blen = s->hash->len;
+    /* the binders list is the message's tail: u16 length, u8 length, the binder */
+    ENSURE(len > 3 + blen, MICA_E_INTERNAL);
+    binders_at = len - (3 + blen);
+    return binder_for(c, s->hash, &c->session.psk, msg, binders_at, msg + len - blen);
+}
+
+/* ---- server: accepting a PSK ------------------------------------------------------- */
+
+mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const uint8_t *msg,
+                         size_t len)
+{
+    struct mica_session s;
+    mica_rd ids = ch->psk.identities, binders = ch->psk.binders, identity, binder;
+    uint32_t age = 0;
+    uint64_t now = mica_clock_now(&c->cfg->clock);
+    uint8_t want[MICA_MAX_HASH_LEN];
+    const struct mica_hash_desc *h;
+    mica_err err;
+
+    /* only psk_dhe_ke (4.2.9): a client offering psk_ke alone gets a full handshake */
+    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0 || (ch->psk_modes & 2u) == 0 ||
+        c->cfg->tickets == 0) {
+        return MICA_OK;
+    }
+    /* the first identity only: mica's clients offer one */
+    TRY(mica_ext_next_psk_identity(&ids, &identity, &age));
+    TRY(mica_ext_next_psk_binder(&binders, &binder));
+    memset(&s, 0, sizeof(s));
+    if (open_ticket(c->cfg, identity, &s) != MICA_OK || now < s.issued_ms ||
+        now - s.issued_ms > (uint64_t)s.lifetime * 1000u) {
+        mica_secret_wipe(&s.psk);
+        return MICA_OK; /* unknown, altered or expired: a full handshake (4.2.11) */
+    }
+    h = mica_suite_by_id(s.suite)->hash;
+    if (h != c->suite->hash) {
+        mica_secret_wipe(&s.psk);
+        return MICA_OK; /* 4.2.11: the PSK's hash must be the suite's */
+    }
+    /* 4.2.11.2: the binder is checked before the PSK is used; a wrong one is fatal */
+    err = binder_for(c, h, &s.psk, msg, ch->psk.binders_offset, want);
+    if (err == MICA_OK && (binder.n != h->len || !mica_ct_eq(want, binder.p, h->len))) {
+        err = mica_fail(c, MICA_E_DECRYPT_ERROR,
+                        "the PSK binder of the ClientHello does not verify");
+    }
+    mica_mem_wipe(want, sizeof(want));
+    if (err != MICA_OK) {
+        mica_secret_wipe(&s.psk);
+        return err;
+    }
+    c->proof |= MICA_PROOF_BINDER;
+    c->resumed = true;
+    c->session = s;
+    mica_secret_wipe(&s.psk);
+    (void)len;
+    return MICA_OK;
+}
+
+void mica_psk_defaults(mica_config *cfg)
+{
+    cfg->tickets = 2;
+    cfg->ticket_lifetime = TICKET_LIFETIME_DEFAULT;
+}
+
+mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s)
+{
+    ENSURE(count <= 16 && lifetime_s > 0 && lifetime_s <= MICA_MAX_TICKET_LIFETIME,
+           MICA_E_ARGUMENT);
+    cfg->tickets = count;
+    cfg->ticket_lifetime = lifetime_s;
+    return MICA_OK;
+}
+
+void mica_config_set_session_cb(mica_config *cfg,
+                                void (*cb)(void *ctx, const char *server_name,
+                                           const uint8_t *session, size_t len),
+                                void *ctx)
+{
+    cfg->session_cb = cb;
+    cfg->session_ctx = ctx;
+}
+
+int mica_conn_resumed(const mica_conn *c)
+{
+    return c->resumed;
+}
