@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -57,6 +58,10 @@ struct client_opts {
     const char *target;
     const char *timeout_arg; /* --timeout SEC as given, for messages */
     const char *connect_timeout_arg;
+    const char *sess_in;  /* --sess-in FILE: offer the session saved there */
+    const char *sess_out; /* --sess-out FILE: save the newest session there */
+    const char *reconnect_arg;
+    int reconnect;          /* --reconnect N: N more connections, each with the newest session */
     int timeout_ms;         /* -1: none */
     int connect_timeout_ms; /* > 0 */
     int family;             /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
@@ -122,6 +127,15 @@ static void client_usage(FILE *f)
                "  --json             handshake, print the connection report as one JSON\n"
                "                     document on standard output, and close (no data is\n"
                "                     copied); the keys are listed in docs/trace.md\n"
+               "  --sess-out FILE    save the newest session the server sends (a ticket and its\n"
+               "                     resumption secret: keep FILE private; created 0600)\n"
+               "  --sess-in FILE     offer the session saved in FILE (resumption, with a fresh\n"
+               "                     key exchange); a damaged or foreign file is refused, an\n"
+               "                     expired session or one for another name is not offered\n"
+               "  --reconnect N      after the first connection, connect N more times, each\n"
+               "                     offering the newest session, and print for each whether\n"
+               "                     it resumed, its round trips and handshake time (no data\n"
+               "                     is copied)\n"
                "  --quiet            do not print the negotiated parameters\n"
                "  --help             this text\n"
                "\n"
@@ -191,6 +205,9 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--diagram", PREFIX, &o->diagram)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--http", PREFIX, &o->http)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--sess-in", PREFIX, &o->sess_in)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--sess-out", PREFIX, &o->sess_out)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--reconnect", PREFIX, &o->reconnect_arg)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--timeout", PREFIX, &o->timeout_arg)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--connect-timeout", PREFIX,
                                 &o->connect_timeout_arg)) != 0) {
@@ -284,6 +301,20 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
     if (o->http != NULL && o->json) {
         fprintf(stderr, PREFIX ": --http and --json exclude each other\n");
         return -1;
+    }
+    if (o->reconnect_arg != NULL) {
+        char *end = NULL;
+        long n = strtol(o->reconnect_arg, &end, 10);
+        if (o->reconnect_arg[0] == '\0' || *end != '\0' || n < 1 || n > 1000) {
+            fprintf(stderr, PREFIX ": --reconnect '%s': give a count from 1 to 1000\n",
+                    o->reconnect_arg);
+            return -1;
+        }
+        if (o->http != NULL || o->json || o->diagram != NULL) {
+            fprintf(stderr, PREFIX ": --reconnect excludes --http, --json and --diagram\n");
+            return -1;
+        }
+        o->reconnect = (int)n;
     }
     if (o->timeout_ms < 0 && (o->http != NULL || o->json)) {
         o->timeout_ms = DEFAULT_TIMEOUT_MS;
@@ -512,10 +543,10 @@ static void print_negotiated(mica_io *io, const struct client_opts *o)
     const char *group = mica_conn_group(c);
 
     if (o->brief) {
-        fprintf(stderr, "%s %s %s %s alpn=%s%s %s\n", mica_conn_version(c),
+        fprintf(stderr, "%s %s %s %s alpn=%s%s%s %s\n", mica_conn_version(c),
                 mica_conn_cipher_suite(c), group != NULL ? group : "none",
                 sig != NULL ? sig : "none", alpn != NULL ? alpn : "none",
-                mica_conn_hrr(c) ? " hrr" : "",
+                mica_conn_hrr(c) ? " hrr" : "", mica_conn_resumed(c) ? " resumed" : "",
                 mica_conn_verified(c) ? "verified"
                 : o->insecure         ? "unverified(--insecure)"
                                       : "unverified");
@@ -526,7 +557,13 @@ static void print_negotiated(mica_io *io, const struct client_opts *o)
     fprintf(stderr, "group: %s\n", group != NULL ? group : "none");
     fprintf(stderr, "hrr: %s\n",
             mica_conn_hrr(c) ? "yes (the server asked for another key share)" : "no");
-    fprintf(stderr, "signature scheme: %s\n", sig != NULL ? sig : "none");
+    fprintf(stderr, "resumed: %s\n",
+            mica_conn_resumed(c) ? "yes (the PSK of an earlier session, with a fresh key exchange)"
+                                 : "no");
+    fprintf(stderr, "signature scheme: %s\n",
+            sig != NULL            ? sig
+            : mica_conn_resumed(c) ? "none (a resumed session sends no certificate)"
+                                   : "none");
     fprintf(stderr, "alpn: %s\n", alpn != NULL ? alpn : "none");
     if (mica_conn_verified(c)) {
         fprintf(stderr, "verification: ok\n");
@@ -803,6 +840,172 @@ static void http_host(char *buf, size_t cap, const char *name, const char *port)
                    default_port ? "" : ":", default_port ? "" : port);
 }
 
+/* Sessions the server sends (--sess-out, --reconnect): the newest is kept. */
+struct sessions {
+    uint8_t blob[4096];
+    size_t len;
+    unsigned count;
+};
+
+static void on_session(void *ctx, const char *server_name, const uint8_t *blob, size_t len)
+{
+    struct sessions *ss = ctx;
+
+    (void)server_name;
+    if (len <= sizeof ss->blob) {
+        memcpy(ss->blob, blob, len);
+        ss->len = len;
+        ss->count++;
+    }
+}
+
+/* A session file: this line, then the library's session blob (versioned, with its own
+ * SHA-256 check, so a damaged file is refused when it is used). */
+#define SESSION_MAGIC "mica-session 1\n"
+
+static int read_session(const char *path, struct sessions *ss)
+{
+    uint8_t buf[sizeof ss->blob + 64];
+    size_t m = strlen(SESSION_MAGIC), n;
+    FILE *f = fopen(path, "rb");
+
+    if (f == NULL) {
+        fprintf(stderr, PREFIX ": --sess-in %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    n = fread(buf, 1, sizeof buf, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || n <= m || n == sizeof buf || memcmp(buf, SESSION_MAGIC, m) != 0) {
+        fprintf(stderr, PREFIX ": --sess-in %s: not a mica session file\n", path);
+        return -1;
+    }
+    memcpy(ss->blob, buf + m, n - m);
+    ss->len = n - m;
+    memset(buf, 0, sizeof buf);
+    return 0;
+}
+
+static int write_session(const char *path, const struct sessions *ss)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    size_t m = strlen(SESSION_MAGIC);
+
+    if (fd < 0 || fchmod(fd, 0600) != 0 ||
+        write_all(fd, (const unsigned char *)SESSION_MAGIC, m) != 0 ||
+        write_all(fd, ss->blob, ss->len) != 0 || close(fd) != 0) {
+        fprintf(stderr, PREFIX ": --sess-out %s: %s\n", path, strerror(errno));
+        if (fd >= 0) {
+            (void)close(fd);
+        }
+        return -1;
+    }
+    return 0;
+}
+
+/* After the handshake, read (and drop) until a new session arrives, the server closes,
+ * or the wait ends: the tickets follow the server's handshake by one flight. */
+static void await_session(mica_io *io, const struct sessions *ss, unsigned before, int timeout_ms)
+{
+    long long deadline = deadline_in(timeout_ms > 0 ? timeout_ms : 2000);
+    unsigned char buf[4096];
+
+    while (ss->count == before) {
+        size_t n = 0;
+        mica_err err = mica_io_read(io, buf, sizeof buf, &n);
+        if (err == MICA_OK) {
+            continue;
+        }
+        /* a read that processed a ticket may still say "want more" */
+        if (ss->count != before || (err != MICA_WANT_READ && err != MICA_WANT_WRITE) ||
+            wait_socket(io, err, deadline) <= 0) {
+            return;
+        }
+    }
+}
+
+static double now_precise_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * --reconnect: connection 0 is made as usual (with --sess-in's session if given), then N
+ * more, each offering the newest session; each is a handshake, a wait for tickets and a
+ * close. One line per connection on standard error.
+ */
+static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct render *view,
+                         const char *host, const char *port, const char *servername,
+                         struct sessions *ss)
+{
+    int rc = TOOL_EXIT_OK;
+    int resumed = 0;
+
+    for (int i = 0; i <= o->reconnect && rc == TOOL_EXIT_OK; i++) {
+        int fd = -1;
+        mica_io *io = NULL;
+        mica_err err;
+        unsigned before = ss->count;
+
+        FILE *narrate = view->narrate, *jsonl = view->jsonl;
+        memset(view, 0, sizeof *view);
+        view->narrate = narrate;
+        view->jsonl = jsonl;
+        rc = tcp_connect(o, host, port, &fd);
+        if (rc != TOOL_EXIT_OK) {
+            break;
+        }
+        err = ss->len > 0 ? mica_io_wrap_resume(cfg, fd, servername, ss->blob, ss->len, &io)
+                          : mica_io_wrap(cfg, fd, 0, servername, &io);
+        if (err != MICA_OK) {
+            if (err == MICA_E_DECODE) {
+                fprintf(stderr,
+                        PREFIX ": --sess-in %s: the session is damaged or was saved by "
+                               "another version of mica\n",
+                        o->sess_in);
+            } else {
+                fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
+            }
+            close(fd);
+            return TOOL_EXIT_FAIL;
+        }
+        double t0 = now_precise_ms();
+        rc = handshake(io, o, &err);
+        double ms = now_precise_ms() - t0;
+        if (rc != TOOL_EXIT_OK) {
+            if (err != MICA_OK) {
+                (void)fail_io(io, err);
+            }
+        } else if (!check_verified(io, o)) {
+            rc = TOOL_EXIT_FAIL;
+        } else {
+            const mica_conn *c = mica_io_conn(io);
+            if (i == 0 && !o->quiet) {
+                print_negotiated(io, o);
+            }
+            resumed += mica_conn_resumed(c) ? 1 : 0;
+            fprintf(stderr,
+                    "connection %d: %s, %d round trip%s, handshake %.1f ms, early data: "
+                    "not sent\n",
+                    i + 1, mica_conn_resumed(c) ? "resumed" : "full handshake", view->round_trips,
+                    view->round_trips == 1 ? "" : "s", ms);
+            await_session(io, ss, before, o->timeout_ms);
+            if (ss->count == before) {
+                fprintf(stderr, PREFIX ": connection %d: the server sent no session ticket\n",
+                        i + 1);
+            }
+            rc = finish(io, false);
+        }
+        mica_io_free(io);
+    }
+    if (rc == TOOL_EXIT_OK) {
+        fprintf(stderr, "%d of %d connections resumed\n", resumed, o->reconnect + 1);
+    }
+    return rc;
+}
+
 int cmd_client(int argc, char **argv)
 {
     struct client_opts o;
@@ -846,21 +1049,52 @@ int cmd_client(int argc, char **argv)
         mica_config_free(cfg);
         return TOOL_EXIT_FAIL;
     }
+    static struct sessions ss;
+    memset(&ss, 0, sizeof ss);
+    if (o.sess_in != NULL && read_session(o.sess_in, &ss) != 0) {
+        mica_config_free(cfg);
+        tool_keylog_close(&keylog);
+        return TOOL_EXIT_FAIL;
+    }
+    unsigned sessions_in = ss.count;
+    if (o.sess_out != NULL || o.reconnect > 0) {
+        mica_config_set_session_cb(cfg, on_session, &ss);
+    }
     if (o.insecure) {
         fprintf(stderr, PREFIX ": warning: --insecure: the server's certificate is not "
                                "verified; anyone on the path can impersonate the server\n");
     }
     (void)signal(SIGPIPE, SIG_IGN);
 
+    if (o.reconnect > 0) {
+        mica_config_set_trace(cfg, render_event, &view); /* for the round trips */
+        rc = reconnect_run(&o, cfg, &view, host, port, servername, &ss);
+        if (rc == TOOL_EXIT_OK && o.sess_out != NULL && ss.count > sessions_in &&
+            write_session(o.sess_out, &ss) != 0) {
+            rc = TOOL_EXIT_FAIL;
+        }
+        memset(&ss, 0, sizeof ss);
+        mica_config_free(cfg);
+        tool_keylog_close(&keylog);
+        return rc;
+    }
     rc = tcp_connect(&o, host, port, &fd);
     if (rc != TOOL_EXIT_OK) {
         mica_config_free(cfg);
         tool_keylog_close(&keylog);
         return rc;
     }
-    mica_err err = mica_io_wrap(cfg, fd, 0, servername, &io);
+    mica_err err = ss.len > 0 ? mica_io_wrap_resume(cfg, fd, servername, ss.blob, ss.len, &io)
+                              : mica_io_wrap(cfg, fd, 0, servername, &io);
     if (err != MICA_OK) {
-        fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
+        if (err == MICA_E_DECODE) {
+            fprintf(stderr,
+                    PREFIX ": --sess-in %s: the session is damaged or was saved by "
+                           "another version of mica\n",
+                    o.sess_in);
+        } else {
+            fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
+        }
         close(fd);
         mica_config_free(cfg);
         tool_keylog_close(&keylog);
@@ -899,6 +1133,9 @@ int cmd_client(int argc, char **argv)
         if (!check_verified(io, &o)) {
             rc = TOOL_EXIT_FAIL;
         } else if (o.json) {
+            if (o.sess_out != NULL) { /* the tickets follow the handshake */
+                await_session(io, &ss, sessions_in, o.timeout_ms);
+            }
             rc = finish(io, false);
         } else if (o.http != NULL) {
             rc = http_get(io, &o, http_hostname);
@@ -920,6 +1157,17 @@ int cmd_client(int argc, char **argv)
             }
         }
     }
+    if (o.sess_out != NULL) {
+        if (ss.count > sessions_in) {
+            if (write_session(o.sess_out, &ss) != 0 && rc == TOOL_EXIT_OK) {
+                rc = TOOL_EXIT_FAIL;
+            }
+        } else if (rc == TOOL_EXIT_OK) {
+            fprintf(stderr, PREFIX ": --sess-out %s: the server sent no session ticket\n",
+                    o.sess_out);
+        }
+    }
+    memset(&ss, 0, sizeof ss);
     mica_io_free(io);
     mica_config_free(cfg);
     tool_keylog_close(&keylog);

@@ -62,8 +62,11 @@ static void jsonl(FILE *f, const mica_conn *c, const struct mica_trace_event *ev
 
 /* what a message means, for a learner */
 /* the narration speaks from the side that traced: author is the side that sent the
- * message (sent by us, or received from the peer) */
-static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool server_side)
+ * message (sent by us, or received from the peer); resumed: the connection resumes a
+ * session (known on both sides from EncryptedExtensions on: a client learns it while
+ * handling the ServerHello, after that message is traced) */
+static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool server_side,
+                            bool resumed)
 {
     bool by_server = ev->sent ? server_side : !server_side;
     const char *arrow = ev->sent ? "->" : "<-";
@@ -78,6 +81,12 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool ser
         }
         if ((v = field(ev, "server_name")) != NULL) {
             fprintf(f, ", for the name %s", v);
+        }
+        if ((v = field(ev, "pre_shared_key")) != NULL) {
+            fprintf(f,
+                    ", and offers to resume an earlier session with a ticket the server "
+                    "issued (pre_shared_key, %s)",
+                    v);
         }
         fputs(". Sent in the clear: nothing is secret yet.\n", f);
     } else if (strcmp(n, "HelloRetryRequest") == 0) {
@@ -102,6 +111,13 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool ser
             fprintf(f, "%s %s=%s", i == 0 ? ":" : ",", ev->fields[i].name, ev->fields[i].value);
         }
         fputs(".\n", f);
+        if (resumed) {
+            fputs("   the server accepted the ticket: this handshake resumes an earlier "
+                  "session, so no Certificate or CertificateVerify follows; the shared "
+                  "PSK authenticates the server, and the fresh key exchange keeps forward "
+                  "secrecy.\n",
+                  f);
+        }
     } else if (strcmp(n, "Certificate") == 0) {
         fprintf(f, ": %s certificate(s), the server's identity and its chain to a CA.\n",
                 (v = field(ev, "certificates")) != NULL ? v : "?");
@@ -128,12 +144,14 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool ser
     }
 }
 
-static void narrate(struct render *r, FILE *f, const struct mica_trace_event *ev, bool server_side)
+static void narrate(struct render *r, FILE *f, const mica_conn *c,
+                    const struct mica_trace_event *ev)
 {
     const char *v;
+    bool server_side = mica_conn_is_server(c) != 0;
 
     switch (ev->kind) {
-    case MICA_TRACE_MESSAGE: narrate_message(f, ev, server_side); break;
+    case MICA_TRACE_MESSAGE: narrate_message(f, ev, server_side, mica_conn_resumed(c) != 0); break;
     case MICA_TRACE_SECRET:
         fprintf(f, "   derived \"%s\" (the secret itself goes only to a key log)\n", ev->name);
         break;
@@ -159,7 +177,8 @@ static void narrate(struct render *r, FILE *f, const struct mica_trace_event *ev
         break;
     case MICA_TRACE_STATE:
         if (strcmp(ev->name, "CONNECTED") == 0) {
-            fprintf(f, "   connected after %.1f ms\n", (double)ev->elapsed_us / 1000.0);
+            fprintf(f, "   connected after %.1f ms%s\n", (double)ev->elapsed_us / 1000.0,
+                    mica_conn_resumed(c) ? ", resuming an earlier session (no certificate)" : "");
         }
         break;
     case MICA_TRACE_FLIGHT:
@@ -206,7 +225,7 @@ void render_event(void *ctx, const mica_conn *c, const struct mica_trace_event *
         jsonl(r->jsonl, c, ev);
     }
     if (r->narrate != NULL) {
-        narrate(r, r->narrate, ev, mica_conn_is_server(c) != 0);
+        narrate(r, r->narrate, c, ev);
     }
 }
 
@@ -287,8 +306,10 @@ void render_report(const struct render *r, const mica_conn *c, FILE *f)
     fprintf(f, ",\n  \"verified\": %s", mica_conn_verified(c) ? "true" : "false");
     fputs(",\n  \"verify_error\": ", f);
     json_string(f, mica_conn_verify_error(c));
-    /* resumption and 0-RTT arrive with the resumption issue */
-    fputs(",\n  \"resumed\": false,\n  \"early_data\": \"not_sent\"", f);
+    /* a resumed handshake has no certificate: peer_certificates is then empty, and
+     * verified tells whether the session's original handshake verified the chain */
+    fprintf(f, ",\n  \"resumed\": %s", mica_conn_resumed(c) ? "true" : "false");
+    fputs(",\n  \"early_data\": \"not_sent\"", f); /* 0-RTT is not supported yet */
     fprintf(f, ",\n  \"hrr\": %s", mica_conn_hrr(c) ? "true" : "false");
     fputs(",\n  \"peer_certificates\": [", f);
     for (size_t i = 0; (der = mica_conn_peer_cert(c, i, &len)) != NULL; i++) {

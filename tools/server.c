@@ -51,6 +51,9 @@
 
 #define DEFAULT_ACCEPT "127.0.0.1:4433"
 #define DEFAULT_MAX_CONNS 1000
+#define DEFAULT_TICKETS 2      /* NewSessionTickets after each full handshake */
+#define MAX_TICKETS 16         /* mica_config_set_tickets' limit */
+#define TICKET_LIFETIME_S 7200 /* how long a ticket can resume a session */
 #define HANDSHAKE_TIMEOUT_MS 10000
 #define REQUEST_TIMEOUT_MS 10000
 #define LINGER_MS 2000
@@ -75,8 +78,9 @@ struct server_opts {
     const char *access_log; /* --access-log FILE */
     const char *trace_dir;  /* --trace-dir DIR */
     unsigned long max_conns;
-    bool verbose; /* the access log on standard error */
-    bool trace;   /* --trace: each connection's narration on standard error */
+    unsigned long tickets; /* --tickets N, --no-tickets: 0 */
+    bool verbose;          /* the access log on standard error */
+    bool trace;            /* --trace: each connection's narration on standard error */
 };
 
 struct conn {
@@ -176,6 +180,13 @@ static void server_usage(FILE *f)
             "                     negotiated parameters, then close\n"
             "  --max-conns N      at most N connections at once (default %d); more wait in\n"
             "                     the kernel's listen queue\n"
+            "  --tickets N        send N session tickets (0 to %d, default %d) after each full\n"
+            "                     handshake, so that clients can resume the session later\n"
+            "                     (PSK with a fresh key exchange, no certificate); stateless,\n"
+            "                     valid %d s, sealed with a key that lives as long as the\n"
+            "                     server process\n"
+            "  --no-tickets       send no session tickets (the same as --tickets 0): every\n"
+            "                     connection is a full handshake\n"
             "  --keylog FILE      append the TLS secrets of every connection to FILE (NSS key\n"
             "                     log format, one line per secret, created 0600) so that\n"
             "                     Wireshark or tshark can decrypt them; without --keylog the\n"
@@ -186,7 +197,9 @@ static void server_usage(FILE *f)
             "  --access-log FILE  append one line per connection to FILE (created 0644):\n"
             "                     time= client= sni= version= cipher= group= hrr= sig=\n"
             "                     alpn= resumed= early_data= handshake_ms= result=ok or the\n"
-            "                     error's name, and error=\"sentence\" when it failed\n"
+            "                     error's name, and error=\"sentence\" when it failed;\n"
+            "                     resumed=yes when a ticket resumed the session (then\n"
+            "                     sig=none: no certificate was sent)\n"
             "  --verbose          the same access log line on standard error (without\n"
             "                     time=, after \"mica server: \"), instead of the failure line\n"
             "  --trace            narrate each connection's handshake on standard error, each\n"
@@ -202,13 +215,13 @@ static void server_usage(FILE *f)
             "  mica server --cert cert.pem --key key.pem --www --accept 127.0.0.1:8443\n"
             "  mica server --cert cert.pem --key key.pem --www --keylog keys.txt\n"
             "  curl --cacert ca.pem https://localhost:8443/\n",
-            DEFAULT_MAX_CONNS);
+            DEFAULT_MAX_CONNS, MAX_TICKETS, DEFAULT_TICKETS, TICKET_LIFETIME_S);
 }
 
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
-    const char *max = NULL;
-    bool echo = false, www = false;
+    const char *max = NULL, *tickets = NULL;
+    bool echo = false, www = false, no_tickets = false;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -224,6 +237,7 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--tickets", PREFIX, &tickets)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--trace-dir", PREFIX, &o->trace_dir)) != 0) {
@@ -240,6 +254,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             o->verbose = true;
         } else if (strcmp(a, "--trace") == 0) {
             o->trace = true;
+        } else if (strcmp(a, "--no-tickets") == 0) {
+            no_tickets = true;
         } else {
             fprintf(stderr, PREFIX ": unknown argument '%s' (see mica server --help)\n", a);
             return -1;
@@ -274,6 +290,26 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             fprintf(stderr, PREFIX ": --max-conns '%s' is not a number from 1 to 1000000\n", max);
             return -1;
         }
+    }
+    o->tickets = DEFAULT_TICKETS;
+    if (tickets != NULL) {
+        char *end;
+        errno = 0;
+        o->tickets = strtoul(tickets, &end, 10);
+        if (errno != 0 || end == tickets || *end != '\0' || tickets[0] == '-' ||
+            o->tickets > MAX_TICKETS) {
+            fprintf(stderr, PREFIX ": --tickets '%s' is not a number from 0 to %d\n", tickets,
+                    MAX_TICKETS);
+            return -1;
+        }
+        if (no_tickets && o->tickets != 0) {
+            fprintf(stderr, PREFIX ": --tickets %s and --no-tickets contradict each other\n",
+                    tickets);
+            return -1;
+        }
+    }
+    if (no_tickets) {
+        o->tickets = 0;
     }
     if (o->accept == NULL) {
         o->accept = DEFAULT_ACCEPT;
@@ -436,7 +472,7 @@ static void access_log(const struct server *s, struct conn *c)
     add_field(line, sizeof line, "hrr", mica_conn_hrr(tls) ? "yes" : "no");
     add_field(line, sizeof line, "sig", mica_conn_sig_scheme(tls));
     add_field(line, sizeof line, "alpn", mica_conn_alpn(tls));
-    add_field(line, sizeof line, "resumed", "no"); /* with the resumption issue */
+    add_field(line, sizeof line, "resumed", mica_conn_resumed(tls) ? "yes" : "no");
     add_field(line, sizeof line, "early_data", "none");
     snprintf(hs, sizeof hs, "%.1f",
              (double)(c->hs_us < 0 ? now_us() - c->start_us : c->hs_us) / 1000.0);
@@ -658,6 +694,7 @@ static int status_page(struct conn *c, const char *method, const char *target, b
     const char *sni = mica_conn_server_name(tls);
     const char *sig = mica_conn_sig_scheme(tls);
     const char *group = mica_conn_group(tls);
+    bool resumed = mica_conn_resumed(tls) != 0;
     char e_sni[768], e_alpn[768], e_req[1024], req[300];
     char body[4096];
 
@@ -677,6 +714,7 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      "<tr><th>cipher suite</th><td>%s</td></tr>\n"
                      "<tr><th>group</th><td>%s</td></tr>\n"
                      "<tr><th>signature scheme</th><td>%s</td></tr>\n"
+                     "<tr><th>resumed</th><td>%s</td></tr>\n"
                      "<tr><th>ALPN</th><td>%s</td></tr>\n"
                      "<tr><th>SNI</th><td>%s</td></tr>\n"
                      "<tr><th>client</th><td>%s</td></tr>\n"
@@ -685,8 +723,9 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      "</body>\n"
                      "</html>\n",
                      mica_version(), mica_conn_version(tls), mica_conn_cipher_suite(tls),
-                     group != NULL ? group : "none", sig != NULL ? sig : "none", e_alpn, e_sni,
-                     c->peer, e_req);
+                     group != NULL ? group : "none",
+                     sig != NULL ? sig : (resumed ? "none (resumed: no certificate)" : "none"),
+                     resumed ? "yes (a session ticket)" : "no", e_alpn, e_sni, c->peer, e_req);
     if (n < 0 || (size_t)n >= sizeof body) {
         return -1;
     }
@@ -1052,6 +1091,13 @@ static mica_config *server_config(const struct server_opts *o)
         fprintf(stderr, PREFIX ": cannot use --cert %s --key %s: %s\n", o->cert, o->key,
                 err == MICA_E_DECODE ? "not a PEM certificate chain and a PEM private key"
                                      : mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    err = mica_config_set_tickets(cfg, (unsigned)o->tickets, TICKET_LIFETIME_S);
+    if (err != MICA_OK) {
+        fprintf(stderr, PREFIX ": cannot set --tickets %lu: %s\n", o->tickets,
+                mica_err_sentence(err));
         mica_config_free(cfg);
         return NULL;
     }

@@ -49,6 +49,10 @@ MICA_API mica_err mica_io_listen(const char *host, const char *port, int *fd);
  * caller's. */
 MICA_API mica_err mica_io_wrap(const mica_config *cfg, int fd, int server, const char *server_name,
                                mica_io **out);
+/* mica_io_wrap_resume: as mica_io_wrap for a client that offers a session blob from the
+ * session callback (see mica_conn_new_client_resume). */
+MICA_API mica_err mica_io_wrap_resume(const mica_config *cfg, int fd, const char *server_name,
+                                      const uint8_t *session, size_t session_len, mica_io **out);
 
 MICA_API mica_err mica_io_set_nonblocking(mica_io *io, int on);
 MICA_API mica_err mica_io_handshake(mica_io *io);

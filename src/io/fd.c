@@ -428,30 +428,55 @@ mica_err mica_io_set_nonblocking(mica_io *io, int on)
     return MICA_OK;
 }
 
+/* wrap: fd and a connection the engine made (or its error) into *out */
+static mica_err wrap(mica_err made, mica_conn *conn, int fd, mica_io **out)
+{
+    if (made != MICA_OK) {
+        return made; /* the fd stays the caller's */
+    }
+    mica_io *io = io_alloc();
+    if (io == NULL) {
+        mica_conn_free(conn);
+        return MICA_E_NOMEM;
+    }
+    int flags = fcntl(fd, F_GETFL);
+    io->conn = conn;
+    io->fd = fd;
+    io->nonblocking = flags >= 0 && (flags & O_NONBLOCK) != 0;
+    *out = io;
+    return MICA_OK;
+}
+
 mica_err mica_io_wrap(const mica_config *cfg, int fd, int server, const char *server_name,
                       mica_io **out)
 {
+    mica_conn *conn = NULL;
+
     if (out != NULL) {
         *out = NULL;
     }
     if (cfg == NULL || fd < 0 || out == NULL) {
         return MICA_E_ARGUMENT;
     }
-    mica_io *io = io_alloc();
-    if (io == NULL) {
-        return MICA_E_NOMEM;
+    /* made first: the order in which arguments are evaluated is unspecified */
+    mica_err made =
+        server ? mica_conn_new_server(cfg, &conn) : mica_conn_new_client(cfg, server_name, &conn);
+    return wrap(made, conn, fd, out);
+}
+
+mica_err mica_io_wrap_resume(const mica_config *cfg, int fd, const char *server_name,
+                             const uint8_t *session, size_t session_len, mica_io **out)
+{
+    mica_conn *conn = NULL;
+
+    if (out != NULL) {
+        *out = NULL;
     }
-    mica_err err = server ? mica_conn_new_server(cfg, &io->conn)
-                          : mica_conn_new_client(cfg, server_name, &io->conn);
-    if (err != MICA_OK) {
-        io_release(io); /* the fd stays the caller's */
-        return err;
+    if (cfg == NULL || fd < 0 || out == NULL) {
+        return MICA_E_ARGUMENT;
     }
-    int flags = fcntl(fd, F_GETFL);
-    io->fd = fd;
-    io->nonblocking = flags >= 0 && (flags & O_NONBLOCK) != 0;
-    *out = io;
-    return MICA_OK;
+    mica_err made = mica_conn_new_client_resume(cfg, server_name, session, session_len, &conn);
+    return wrap(made, conn, fd, out);
 }
 
 /* connect(2), finishing the connection if a signal interrupts it (POSIX: it goes on

@@ -7,8 +7,10 @@
  * with the key name as associated data. The state, and a client's session blob, hold:
  *     version(1) suite(2) issued_ms(8) lifetime(4) age_add(4) psk<1..64> sni<0..255>
  *     alpn<0..255>
- * A client's session blob is: version(1) verified(1) state ticket<1..2^16-1>, verified
- * saying whether the server's chain was verified in the handshake that made it.
+ * A client's session blob is: version(1) verified(1) state ticket<1..2^16-1> check(32),
+ * verified saying whether the server's chain was verified in the handshake that made it,
+ * check the SHA-256 of all before it: a blob damaged in storage is refused, not offered
+ * (a damaged PSK would otherwise fail the handshake with a bad binder).
  * A session blob holds the resumption PSK: the application stores it as a secret.
  */
 #include <string.h>
@@ -21,7 +23,7 @@
 #define TICKET_NONCE_LEN 12u
 #define TICKET_TAG_LEN 16u
 #define MICA_MAX_TICKET_LIFETIME (7u * 24u * 3600u) /* RFC 8446 4.6.1: at most 7 days */
-#define TICKET_LIFETIME_DEFAULT 7200u              /* 2 h */
+#define TICKET_LIFETIME_DEFAULT 7200u               /* 2 h */
 
 static void write_state(mica_wr *w, const struct mica_session *s)
 {
@@ -195,6 +197,22 @@ mica_err mica_psk_send_tickets(mica_conn *c)
 
 /* ---- client: sessions --------------------------------------------------------------- */
 
+#define SESSION_CHECK_LEN 32u
+
+static mica_err session_check(const uint8_t *p, size_t n, uint8_t *out)
+{
+    mica_hash_ctx *h = NULL;
+    mica_err err;
+
+    TRY(mica_hash_new(&mica_hash_sha256, &h));
+    err = mica_hash_update(h, p, n);
+    if (err == MICA_OK) {
+        err = mica_hash_peek(h, out);
+    }
+    mica_hash_free(h);
+    return err;
+}
+
 mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *nst)
 {
     struct mica_session s;
@@ -209,7 +227,8 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
     memset(&s, 0, sizeof(s));
     s.suite = c->suite->id;
     s.issued_ms = mica_clock_now(&c->cfg->clock); /* the client's receipt time */
-    s.lifetime = nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
+    s.lifetime =
+        nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
     s.age_add = nst->age_add;
     TRY(mica_ks_resumption_psk(c->suite->hash, &c->res_master, nst->nonce.p, nst->nonce.n, &s.psk));
     memcpy(s.sni, c->server_name, sizeof(s.sni));
@@ -221,6 +240,11 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
     mica_wr_bytes(&w, nst->ticket.p, nst->ticket.n);
     mica_wr_close(&w, m);
     err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = len + SESSION_CHECK_LEN <= sizeof(blob) ? session_check(blob, len, blob + len)
+                                                      : MICA_E_INTERNAL;
+        len += SESSION_CHECK_LEN;
+    }
     mica_secret_wipe(&s.psk);
     if (err == MICA_OK) {
         c->cfg->session_cb(c->cfg->session_ctx, c->server_name, blob, len);
@@ -231,11 +255,16 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
 
 mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
 {
-    mica_rd r = mica_rd_init(blob, len), ticket;
-    uint8_t version = 0, verified = 0;
+    mica_rd r, ticket;
+    uint8_t version = 0, verified = 0, check[SESSION_CHECK_LEN];
     struct mica_session *s = &c->session;
     uint64_t now = mica_clock_now(&c->cfg->clock);
 
+    ENSURE(len > SESSION_CHECK_LEN, MICA_E_DECODE);
+    len -= SESSION_CHECK_LEN;
+    TRY(session_check(blob, len, check));
+    ENSURE(mica_ct_eq(check, blob + len, SESSION_CHECK_LEN), MICA_E_DECODE);
+    r = mica_rd_init(blob, len);
     TRY(mica_rd_u8(&r, &version));
     ENSURE(version == SESSION_VERSION, MICA_E_DECODE);
     TRY(mica_rd_u8(&r, &verified));
@@ -249,8 +278,7 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
     /* usable: for this name, still alive, with a suite this config offers */
     /* a config that verifies does not resume a session whose server was never verified */
     if ((c->cfg->verify && !s->verified) || strcmp(s->sni, c->server_name) != 0 ||
-        now < s->issued_ms ||
-        now - s->issued_ms > (uint64_t)s->lifetime * 1000u) {
+        now < s->issued_ms || now - s->issued_ms > (uint64_t)s->lifetime * 1000u) {
         mica_secret_wipe(&s->psk);
         s->ticket_len = 0;
         return MICA_OK; /* not offered: a full handshake */
@@ -267,8 +295,9 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
 
 /* the binder: HMAC over Transcript-Hash(everything before || ClientHello up to the
  * binders), with the binder key of the PSK's early secret (RFC 8446 4.2.11.2) */
-static mica_err binder_for(const mica_conn *c, const struct mica_hash_desc *h, const mica_secret *psk,
-                           const uint8_t *prefix, size_t prefix_len, uint8_t *out)
+static mica_err binder_for(const mica_conn *c, const struct mica_hash_desc *h,
+                           const mica_secret *psk, const uint8_t *prefix, size_t prefix_len,
+                           uint8_t *out)
 {
     struct mica_keysched ks;
     uint8_t th[MICA_MAX_HASH_LEN];
@@ -369,8 +398,8 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     /* 4.2.11.2: the binder is checked before the PSK is used; a wrong one is fatal */
     err = binder_for(c, h, &s.psk, msg, ch->psk.binders_offset, want);
     if (err == MICA_OK && (binder.n != h->len || !mica_ct_eq(want, binder.p, h->len))) {
-        err = mica_fail(c, MICA_E_DECRYPT_ERROR,
-                        "the PSK binder of the ClientHello does not verify");
+        err =
+            mica_fail(c, MICA_E_DECRYPT_ERROR, "the PSK binder of the ClientHello does not verify");
     }
     mica_mem_wipe(want, sizeof(want));
     if (err != MICA_OK) {

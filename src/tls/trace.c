@@ -229,6 +229,9 @@ static void server_hello_fields(struct tb *b, const uint8_t *body, size_t len, b
     if (has(sh.present, MICA_EXT_COOKIE)) {
         field(b, "cookie", "%zu bytes", sh.cookie.n);
     }
+    if (sh.psk_selected) {
+        field(b, "pre_shared_key", "selected identity %u", sh.psk_identity);
+    }
 }
 
 static void encrypted_extensions_fields(struct tb *b, const uint8_t *body, size_t len)

@@ -1,0 +1,171 @@
+#!/bin/sh
+# session.sh <mica>: mica client's --sess-out, --sess-in and --reconnect against mica server.
+#
+#   - --reconnect 3: the first connection is a full handshake, the next three resume
+#     (one line each: resumed, round trips, handshake time), and with --no-tickets on
+#     the server none does
+#   - --sess-out writes a 0600 session file; --sess-in with it resumes (--brief says
+#     "resumed"; the server's access log says resumed=yes)
+#   - a file that is not a session, and a session file damaged in one byte, are refused
+#     with a clear message and exit 1; a session for another name is not offered
+#
+# mica server listens on 127.0.0.1 only, on ports 49000 + 2 * ($$ % 400) and up, moved
+# up by 7 when in use, and is stopped on exit. Exits 1 on any failure.
+unset SSLKEYLOGFILE
+set -u
+
+if [ $# -ne 1 ]; then
+    echo "usage: session.sh <path-to-mica-binary>" >&2
+    exit 2
+fi
+mica=$1
+top=$(cd "$(dirname "$0")/../.." && pwd)
+certs="$top/tests/vectors/certs"
+port=$((49000 + 2 * ($$ % 400)))
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-sess.XXXXXX") || exit 2
+pids=""
+cleanup() {
+    for p in $pids; do
+        kill "$p" 2>/dev/null
+    done
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT PIPE TERM
+
+bad=0
+fail() {
+    echo "session: FAIL: $*"
+    bad=1
+}
+to=""
+if command -v timeout >/dev/null 2>&1; then
+    to="timeout 30"
+fi
+
+# start_server NAME ARGS...: mica server on 127.0.0.1:$port; sets srv_port
+start_server() {
+    name=$1
+    shift
+    tries=0
+    while :; do
+        "$mica" server --accept "127.0.0.1:$port" --cert "$certs/ecdsa-p256.chain.pem" \
+            --key "$certs/ecdsa-p256.key" --access-log "$tmp/$name.access" "$@" \
+            2>"$tmp/$name.log" &
+        srv_pid=$!
+        pids="$pids $srv_pid"
+        i=0
+        while [ $i -lt 100 ]; do
+            if grep -q 'listening on' "$tmp/$name.log"; then
+                srv_port=$port
+                port=$((port + 1))
+                return 0
+            fi
+            kill -0 "$srv_pid" 2>/dev/null || break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill "$srv_pid" 2>/dev/null
+        wait "$srv_pid" 2>/dev/null
+        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
+            tries=$((tries + 1))
+            port=$((port + 7))
+            continue
+        fi
+        echo "session: cannot start mica server $*: $(cat "$tmp/$name.log")"
+        exit 1
+    done
+}
+
+client() {
+    $to "$mica" client --cafile "$certs/ca.pem" --servername localhost "$@"
+}
+
+start_server tickets
+tp=$srv_port
+start_server none --no-tickets
+np=$srv_port
+
+# --reconnect: one full handshake, then every connection resumes
+client --reconnect 3 -q "127.0.0.1:$tp" 2>"$tmp/rc.err"
+rc=$?
+[ $rc -eq 0 ] || fail "--reconnect 3 exited $rc: $(cat "$tmp/rc.err")"
+grep -q '^connection 1: full handshake, 1 round trip, handshake [0-9.]* ms' "$tmp/rc.err" ||
+    fail "--reconnect: connection 1 is not a full handshake: $(cat "$tmp/rc.err")"
+for n in 2 3 4; do
+    grep -q "^connection $n: resumed, 1 round trip" "$tmp/rc.err" ||
+        fail "--reconnect: connection $n did not resume: $(cat "$tmp/rc.err")"
+done
+grep -q '^3 of 4 connections resumed$' "$tmp/rc.err" || fail "--reconnect: no summary line"
+
+# --no-tickets: nothing to resume with
+client --reconnect 2 -q "127.0.0.1:$np" 2>"$tmp/rn.err"
+grep -q '^connection 2: full handshake' "$tmp/rn.err" ||
+    fail "--no-tickets: connection 2 resumed: $(cat "$tmp/rn.err")"
+grep -q 'the server sent no session ticket' "$tmp/rn.err" ||
+    fail "--no-tickets: the missing ticket is not reported"
+grep -q '^0 of 3 connections resumed$' "$tmp/rn.err" || fail "--no-tickets: summary wrong"
+
+# --sess-out, then --sess-in
+client --json --sess-out "$tmp/s.sess" "127.0.0.1:$tp" >/dev/null 2>"$tmp/so.err" ||
+    fail "--sess-out: $(cat "$tmp/so.err")"
+if [ ! -s "$tmp/s.sess" ]; then
+    fail "--sess-out wrote no file"
+else
+    mode=$(stat -c %a "$tmp/s.sess")
+    [ "$mode" = 600 ] || fail "--sess-out file mode $mode, want 600"
+    head -c 15 "$tmp/s.sess" | grep -q '^mica-session 1$' || fail "--sess-out: no header line"
+fi
+client --brief --sess-in "$tmp/s.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/si.err"
+rc=$?
+[ $rc -eq 0 ] || fail "--sess-in exited $rc: $(cat "$tmp/si.err")"
+grep -q ' resumed verified$' "$tmp/si.err" || fail "--sess-in did not resume: $(cat "$tmp/si.err")"
+client --sess-in "$tmp/s.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/si2.err"
+grep -q '^resumed: yes' "$tmp/si2.err" || fail "--sess-in: the block does not say resumed"
+grep -q '^signature scheme: none (a resumed session sends no certificate)' "$tmp/si2.err" ||
+    fail "--sess-in: the block does not explain the missing signature"
+
+# the server's access log says which connections resumed
+sleep 0.3
+grep -q 'resumed=yes' "$tmp/tickets.access" || fail "access log: no resumed=yes"
+grep -q 'resumed=no' "$tmp/tickets.access" || fail "access log: no resumed=no"
+if grep -q 'resumed=yes' "$tmp/none.access"; then
+    fail "--no-tickets: the access log says resumed=yes"
+fi
+
+# another name: the session is not offered (and the full handshake checks the name)
+client --brief --servername 127.0.0.1 --insecure --sess-in "$tmp/s.sess" "127.0.0.1:$tp" \
+    </dev/null >/dev/null 2>"$tmp/sn.err"
+if grep -q ' resumed ' "$tmp/sn.err"; then
+    fail "a session for localhost was offered to 127.0.0.1"
+fi
+
+# refused files: not a session; damaged in one byte; missing
+printf 'garbage' >"$tmp/g.sess"
+client --sess-in "$tmp/g.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/g.err"
+rc=$?
+[ $rc -eq 1 ] || fail "a garbage session file: exit $rc, want 1"
+grep -q 'not a mica session file' "$tmp/g.err" || fail "garbage: message: $(cat "$tmp/g.err")"
+if [ -s "$tmp/s.sess" ]; then
+    cp "$tmp/s.sess" "$tmp/d.sess"
+    printf '\377' | dd of="$tmp/d.sess" bs=1 seek=60 conv=notrunc 2>/dev/null
+    client --sess-in "$tmp/d.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/d.err"
+    rc=$?
+    [ $rc -eq 1 ] || fail "a damaged session file: exit $rc, want 1"
+    grep -q 'the session is damaged or was saved by another version of mica' "$tmp/d.err" ||
+        fail "damaged: message: $(cat "$tmp/d.err")"
+fi
+client --sess-in "$tmp/missing.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/m.err"
+[ $? -eq 1 ] || fail "a missing session file does not exit 1"
+grep -q 'No such file' "$tmp/m.err" || fail "missing: message: $(cat "$tmp/m.err")"
+
+# usage
+client --reconnect 0 "127.0.0.1:$tp" 2>/dev/null
+[ $? -eq 2 ] || fail "--reconnect 0 is not a usage error"
+client --reconnect 2 --json "127.0.0.1:$tp" 2>/dev/null
+[ $? -eq 2 ] || fail "--reconnect with --json is not a usage error"
+
+if [ $bad -eq 0 ]; then
+    echo "session: ok"
+fi
+exit $bad
