@@ -13,6 +13,8 @@
 #   4. mica server --no-tickets: no NewSessionTicket and no session saved; s_client
 #      -sess_in with the session from 1. is "New, TLSv1.3" (a full handshake) and the
 #      access log says resumed=no.
+#   5. mica client --reconnect 2 against openssl s_server and gnutls-serv (skipped when
+#      not installed): a full handshake, then two resumed ones.
 #
 # Uses tests/vectors/certs (ECDSA P-256 leaf for localhost). Ports: [port] (default
 # 36000 + 4 * ($$ % 1000)), moved up by 7 when in use. Every server runs under timeout
@@ -257,6 +259,72 @@ n=$(grep -c '' "$acc")
 [ "$n" = 2 ] || fail "--no-tickets: the access log has $n lines, want 2:$(excerpt "$acc")"
 line 1 "$full" "--no-tickets: the first connection"
 line 2 "$full" "--no-tickets: the connection that offered a ticket"
+
+# ---- 5. mica client --reconnect against openssl s_server and gnutls-serv -------------------
+# start_peer ossl|gnutls: openssl s_server (127.0.0.1, 3 connections) or gnutls-serv --echo
+# (which cannot be told to listen on 127.0.0.1 only) on $port, moved up by 7 when in use.
+# Sets peer_port.
+start_peer() {
+    name=$1-srv
+    tries=0
+    while :; do
+        if [ "$1" = ossl ]; then
+            $to_srv openssl s_server -accept "127.0.0.1:$port" -naccept 3 -tls1_3 -rev \
+                -cert "$certs/ecdsa-p256.crt" -key "$certs/ecdsa-p256.key" \
+                -cert_chain "$ca" >"$tmp/$name.log" 2>&1 &
+        else
+            $to_srv gnutls-serv --port "$port" --echo \
+                --x509certfile "$certs/ecdsa-p256.chain.pem" \
+                --x509keyfile "$certs/ecdsa-p256.key" >"$tmp/$name.log" 2>&1 &
+        fi
+        peer_pid=$!
+        pids="$pids $peer_pid"
+        i=0
+        while [ $i -lt 100 ]; do
+            if grep -qE 'ACCEPT|[Ll]istening|ready' "$tmp/$name.log"; then
+                peer_port=$port
+                port=$((port + 1))
+                return 0
+            fi
+            kill -0 "$peer_pid" 2>/dev/null || break
+            sleep 0.1
+            i=$((i + 1))
+        done
+        kill "$peer_pid" 2>/dev/null
+        wait "$peer_pid" 2>/dev/null
+        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
+            tries=$((tries + 1))
+            port=$((port + 7))
+            continue
+        fi
+        fail "$name: cannot start:$(excerpt "$tmp/$name.log")"
+        return 1
+    done
+}
+# reconnect NAME: mica client --reconnect 2 against 127.0.0.1:$peer_port, both resumed
+reconnect() {
+    $to "$mica" client --cafile "$ca" --servername localhost --reconnect 2 -q \
+        "127.0.0.1:$peer_port" >/dev/null 2>"$tmp/$1.err"
+    rc=$?
+    [ $rc = 0 ] || fail "$1: mica client --reconnect 2 exited $rc:$(excerpt "$tmp/$1.err")"
+    has "$tmp/$1.err" '^connection 1: full handshake, 1 round trip' "$1: connection 1"
+    has "$tmp/$1.err" '^connection 2: resumed, 1 round trip' "$1: connection 2"
+    has "$tmp/$1.err" '^connection 3: resumed, 1 round trip' "$1: connection 3"
+}
+echo "resume: 5. mica client --reconnect against openssl s_server"
+if start_peer ossl; then
+    reconnect ossl-srv
+    kill "$peer_pid" 2>/dev/null
+fi
+if command -v gnutls-serv >/dev/null 2>&1; then
+    echo "resume: 5. mica client --reconnect against gnutls-serv"
+    if start_peer gnutls; then
+        reconnect gnutls-srv
+        kill "$peer_pid" 2>/dev/null
+    fi
+else
+    echo "resume: 5. gnutls-serv: not installed, skipped"
+fi
 
 if [ $bad = 0 ]; then
     echo "resume: ok"
