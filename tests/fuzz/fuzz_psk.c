@@ -48,13 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memcpy(blob, data, size);
     }
     SHA256(data, size, blob + size);
-    err = mica_conn_new_client_resume(config(), "localhost", blob, size + SHA256_DIGEST_LENGTH,
-                                      &c);
+    err = mica_conn_new_client_resume(config(), "localhost", blob, size + SHA256_DIGEST_LENGTH, &c);
     if (err == MICA_OK) {
         const uint8_t *out = NULL;
         size_t len = 0;
-        if (c == NULL || mica_conn_pending(c, &out, &len) != MICA_OK || len < 5 ||
-            out[0] != 22) {
+        if (c == NULL || mica_conn_pending(c, &out, &len) != MICA_OK || len < 5 || out[0] != 22) {
             abort(); /* a client was made: its ClientHello record is waiting */
         }
     } else if (err != MICA_E_DECODE || c != NULL) {
