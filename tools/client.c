@@ -876,13 +876,14 @@ static int read_session(const char *path, struct sessions *ss)
     n = fread(buf, 1, sizeof buf, f);
     int bad = ferror(f);
     fclose(f);
-    if (bad || n <= m || n == sizeof buf || memcmp(buf, SESSION_MAGIC, m) != 0) {
+    if (bad || n <= m || n - m > sizeof ss->blob || memcmp(buf, SESSION_MAGIC, m) != 0) {
         fprintf(stderr, PREFIX ": --sess-in %s: not a mica session file\n", path);
+        explicit_bzero(buf, sizeof buf);
         return -1;
     }
     memcpy(ss->blob, buf + m, n - m);
     ss->len = n - m;
-    memset(buf, 0, sizeof buf);
+    explicit_bzero(buf, sizeof buf);
     return 0;
 }
 
@@ -913,8 +914,11 @@ static void await_session(mica_io *io, const struct sessions *ss, unsigned befor
     while (ss->count == before) {
         size_t n = 0;
         mica_err err = mica_io_read(io, buf, sizeof buf, &n);
+        if (err == MICA_OK && n > 0 && poll_ms(deadline) > 0) {
+            continue; /* data, not a ticket: dropped, within the wait */
+        }
         if (err == MICA_OK) {
-            continue;
+            return; /* the end of the stream, or the wait is over */
         }
         /* a read that processed a ticket may still say "want more" */
         if (ss->count != before || (err != MICA_WANT_READ && err != MICA_WANT_WRITE) ||
@@ -962,9 +966,10 @@ static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct r
         if (err != MICA_OK) {
             if (err == MICA_E_DECODE) {
                 fprintf(stderr,
-                        PREFIX ": --sess-in %s: the session is damaged or was saved by "
-                               "another version of mica\n",
-                        o->sess_in);
+                        PREFIX ": %s%s: the session is damaged or was saved by another "
+                               "version of mica\n",
+                        o->sess_in != NULL && i == 0 ? "--sess-in " : "the server's session",
+                        o->sess_in != NULL && i == 0 ? o->sess_in : "");
             } else {
                 fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(err));
             }

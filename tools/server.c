@@ -78,9 +78,11 @@ struct server_opts {
     const char *access_log; /* --access-log FILE */
     const char *trace_dir;  /* --trace-dir DIR */
     unsigned long max_conns;
-    unsigned long tickets; /* --tickets N, --no-tickets: 0 */
-    bool verbose;          /* the access log on standard error */
-    bool trace;            /* --trace: each connection's narration on standard error */
+    unsigned long tickets;       /* --tickets N, --no-tickets: 0 */
+    const char *ticket_key_file; /* --ticket-key-file FILE */
+    const char *ticket_rotate;   /* --ticket-rotate SECONDS */
+    bool verbose;                /* the access log on standard error */
+    bool trace;                  /* --trace: each connection's narration on standard error */
 };
 
 struct conn {
@@ -183,8 +185,18 @@ static void server_usage(FILE *f)
             "  --tickets N        send N session tickets (0 to %d, default %d) after each full\n"
             "                     handshake, so that clients can resume the session later\n"
             "                     (PSK with a fresh key exchange, no certificate); stateless,\n"
-            "                     valid %d s, sealed with a key that lives as long as the\n"
-            "                     server process\n"
+            "                     valid %d s, sealed with a key that changes every hour\n"
+            "                     (--ticket-rotate), derived from a secret random to this\n"
+            "                     process unless --ticket-key-file gives one\n"
+            "  --ticket-key-file FILE  derive the ticket keys from FILE's contents (32 to\n"
+            "                     1024 bytes, e.g. head -c 48 /dev/urandom > FILE): servers\n"
+            "                     given the same file and --ticket-rotate accept each\n"
+            "                     other's tickets. FILE\n"
+            "                     opens every ticket: keep it private (mica warns when\n"
+            "                     others can read it)\n"
+            "  --ticket-rotate SECONDS  a new ticket key every SECONDS (60 to 604800, default\n"
+            "                     3600); tickets of earlier keys are accepted while they can\n"
+            "                     still be valid\n"
             "  --no-tickets       send no session tickets (the same as --tickets 0): every\n"
             "                     connection is a full handshake\n"
             "  --keylog FILE      append the TLS secrets of every connection to FILE (NSS key\n"
@@ -238,6 +250,10 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--tickets", PREFIX, &tickets)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--ticket-key-file", PREFIX,
+                                &o->ticket_key_file)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--ticket-rotate", PREFIX, &o->ticket_rotate)) !=
+                0 ||
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--trace-dir", PREFIX, &o->trace_dir)) != 0) {
@@ -1067,6 +1083,59 @@ static int install_signals(void)
     return 0;
 }
 
+/* --ticket-key-file, --ticket-rotate: 0, or -1 after a message */
+static int set_ticket_key(const struct server_opts *o, mica_config *cfg)
+{
+    unsigned char secret[1025];
+    size_t n = 0;
+    unsigned long rotate = 3600;
+    mica_err err;
+
+    if (o->ticket_rotate != NULL) {
+        char *end = NULL;
+        errno = 0;
+        rotate = strtoul(o->ticket_rotate, &end, 10);
+        if (errno != 0 || end == o->ticket_rotate || *end != '\0' || o->ticket_rotate[0] == '-' ||
+            rotate < 60 || rotate > 604800) {
+            fprintf(stderr, PREFIX ": --ticket-rotate '%s': give seconds from 60 to 604800\n",
+                    o->ticket_rotate);
+            return -1;
+        }
+    }
+    if (o->ticket_key_file != NULL) {
+        struct stat st;
+        FILE *f = fopen(o->ticket_key_file, "rb");
+        if (f == NULL) {
+            fprintf(stderr, PREFIX ": --ticket-key-file %s: %s\n", o->ticket_key_file,
+                    strerror(errno));
+            return -1;
+        }
+        if (fstat(fileno(f), &st) == 0 && (st.st_mode & 0077) != 0) {
+            fprintf(stderr,
+                    PREFIX ": warning: --ticket-key-file %s can be read by others; whoever "
+                           "reads it can open every ticket (chmod 600)\n",
+                    o->ticket_key_file);
+        }
+        n = fread(secret, 1, sizeof secret, f);
+        fclose(f);
+        if (n < 32 || n > 1024) {
+            fprintf(stderr,
+                    PREFIX ": --ticket-key-file %s: %s; it must hold 32 to 1024 bytes (e.g. "
+                           "head -c 48 /dev/urandom > FILE)\n",
+                    o->ticket_key_file, n < 32 ? "too short" : "too long");
+            memset(secret, 0, sizeof secret);
+            return -1;
+        }
+    }
+    err = mica_config_set_ticket_key(cfg, n > 0 ? secret : NULL, n, (unsigned)rotate);
+    memset(secret, 0, sizeof secret);
+    if (err != MICA_OK) {
+        fprintf(stderr, PREFIX ": cannot set the ticket key: %s\n", mica_err_sentence(err));
+        return -1;
+    }
+    return 0;
+}
+
 static mica_config *server_config(const struct server_opts *o)
 {
     mica_config *cfg = mica_config_new();
@@ -1098,6 +1167,10 @@ static mica_config *server_config(const struct server_opts *o)
     if (err != MICA_OK) {
         fprintf(stderr, PREFIX ": cannot set --tickets %lu: %s\n", o->tickets,
                 mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (set_ticket_key(o, cfg) != 0) {
         mica_config_free(cfg);
         return NULL;
     }

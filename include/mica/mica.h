@@ -237,13 +237,27 @@ MICA_API void mica_config_set_ticket_cb(mica_config *cfg,
                                         void (*cb)(void *ctx, const uint8_t *msg, size_t len),
                                         void *ctx);
 
-/* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each full
+/* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each
  * handshake (default 2; 0: none), stateless tickets sealed with a key of this config,
  * valid lifetime_s seconds (default 7200, at most 7 days). */
 MICA_API mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s);
 
+/* The ticket key: every rotate_s seconds (60 s .. 7 days; default 3600) tickets are sealed
+ * under a new key derived from a secret; a ticket sealed under an earlier key is accepted
+ * while it can be alive, then never again. The secret is random per config unless given
+ * here (32 to 1024 bytes, e.g. from a file): servers that share it (processes, a fleet)
+ * accept each other's tickets. secret NULL keeps the current secret and sets only the
+ * period. Keep the secret like a private key: it opens every ticket. */
+MICA_API mica_err mica_config_set_ticket_key(mica_config *cfg, const uint8_t *secret, size_t len,
+                                             unsigned rotate_s);
+
 /* A client receives one session per ticket through cb: an opaque, versioned blob for
- * mica_conn_new_client_resume. It holds the resumption PSK: keep it like a key. */
+ * mica_conn_new_client_resume. It holds the resumption PSK: keep it like a key. Its
+ * SHA-256 check catches damage, not forgery: whoever can write the store can make a blob
+ * that says its server was verified, so keep the store as private as the config. A
+ * resumed connection reports mica_conn_verified as the session's original handshake
+ * did (no certificate is sent again: mica_conn_peer_cert is empty, the signature scheme
+ * NULL), and a chain of resumptions ends 7 days after that verification. */
 MICA_API void mica_config_set_session_cb(mica_config *cfg,
                                          void (*cb)(void *ctx, const char *server_name,
                                                     const uint8_t *session, size_t len),

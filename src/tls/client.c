@@ -410,6 +410,7 @@ static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_he
     /* 4.1.4: a PSK whose hash is not the chosen suite's cannot be used: not offered again */
     if (c->offer_psk && mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
         c->offer_psk = false;
+        mica_secret_wipe(&c->session.psk);
     }
     /* 4.4.1: ClientHello1 is replaced by message_hash, then the HRR follows */
     TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
@@ -728,8 +729,9 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
     TRY(send_second_flight(c));
     TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
-    {
-        /* 7.1: resumption_master_secret over ClientHello..client Finished, for tickets */
+    if (c->cfg->session_cb != NULL) {
+        /* 7.1: resumption_master_secret over ClientHello..client Finished, for tickets
+         * (only kept when the application takes sessions) */
         uint8_t th[MICA_MAX_HASH_LEN];
         TRY(mica_transcript_hash(&c->t, th));
         TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));

@@ -54,8 +54,7 @@ mica_config *mica_config_new(void)
     defaults(cfg);
     /* the system trust store, loaded now so the config stays read-only once shared */
     if (mica_rand(cfg->cookie_key, sizeof(cfg->cookie_key)) != MICA_OK ||
-        mica_rand(cfg->ticket_key, sizeof(cfg->ticket_key)) != MICA_OK ||
-        mica_rand(cfg->ticket_name, sizeof(cfg->ticket_name)) != MICA_OK ||
+        mica_rand(cfg->ticket_secret, sizeof(cfg->ticket_secret)) != MICA_OK ||
         mica_x509_store_new(&cfg->store) != MICA_OK ||
         mica_x509_store_add_default(cfg->store) != MICA_OK) {
         mica_config_free(cfg);

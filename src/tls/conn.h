@@ -45,6 +45,8 @@
 struct mica_session {
     uint16_t suite;
     uint64_t issued_ms;
+    uint64_t auth_ms;  /* when a certificate last authenticated the server (4.6.1: resumption
+                          chains end 7 days after it) */
     uint32_t lifetime; /* seconds */
     uint32_t age_add;
     mica_secret psk;
@@ -79,10 +81,10 @@ struct mica_config {
     void *keylog_ctx;
     void (*ticket_cb)(void *ctx, const uint8_t *msg, size_t len);
     void *ticket_ctx;
-    unsigned tickets;         /* NewSessionTickets a server sends (0: none) */
-    unsigned ticket_lifetime; /* seconds */
-    uint8_t ticket_key[32];   /* AES-256-GCM key of this config's tickets */
-    uint8_t ticket_name[16];  /* its name, first in every ticket */
+    unsigned tickets;          /* NewSessionTickets a server sends (0: none) */
+    unsigned ticket_lifetime;  /* seconds */
+    uint8_t ticket_secret[32]; /* the ticket keys of every period derive from it (psk.c) */
+    unsigned ticket_rotate;    /* seconds: a new ticket key each period */
     void (*session_cb)(void *ctx, const char *server_name, const uint8_t *session, size_t len);
     void *session_ctx;
     mica_trace_cb trace; /* NULL: no events are built at all */

@@ -99,6 +99,7 @@ mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
     mica_ks_init(&c->ks, c->suite->hash);
     TRY(mica_ks_early(&c->ks, c->resumed ? c->session.psk.b : NULL,
                       c->resumed ? c->session.psk.len : 0));
+    mica_secret_wipe(&c->session.psk); /* in the early secret now; not needed again */
     TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));

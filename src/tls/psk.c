@@ -2,10 +2,17 @@
  * Resumption (RFC 8446 2.2, 4.2.11, 4.6.1): the server's stateless tickets, the client's
  * sessions, PSK offers with binders, and their acceptance.
  *
- * A ticket is the session state sealed with AES-256-GCM under the config's ticket key:
+ * A ticket is the session state sealed with AES-256-GCM under the ticket key of the
+ * current rotation period:
  *     key_name(16) | nonce(12) | AES-256-GCM(state) | tag(16)
- * with the key name as associated data. The state, and a client's session blob, hold:
- *     version(1) suite(2) issued_ms(8) lifetime(4) age_add(4) psk<1..64> sni<0..255>
+ * with the key name as associated data. Period e's key and name come from the config's
+ * ticket secret: okm = HKDF-Expand(secret, "mica ticket key" | e, 40), key = okm[0..32),
+ * key_name = e (8 bytes) | okm[32..40). So keys rotate with no shared mutable state
+ * (threads and processes that share the secret agree on every period's key), a server
+ * still opens the tickets of earlier periods while they can be alive, and a ticket from
+ * another secret is told apart by its name before any decryption. The state, and a client's session blob, hold:
+ *     version(1) suite(2) issued_ms(8) auth_ms(8) lifetime(4) age_add(4) psk<1..64>
+ *     sni<0..255>
  *     alpn<0..255>
  * A client's session blob is: version(1) verified(1) state ticket<1..2^16-1> check(32),
  * verified saying whether the server's chain was verified in the handshake that made it,
@@ -24,6 +31,8 @@
 #define TICKET_TAG_LEN 16u
 #define MICA_MAX_TICKET_LIFETIME (7u * 24u * 3600u) /* RFC 8446 4.6.1: at most 7 days */
 #define TICKET_LIFETIME_DEFAULT 7200u               /* 2 h */
+#define TICKET_ROTATE_DEFAULT 3600u                 /* a new ticket key every hour */
+#define TICKET_KEY_LEN 32u
 
 static void write_state(mica_wr *w, const struct mica_session *s)
 {
@@ -31,6 +40,7 @@ static void write_state(mica_wr *w, const struct mica_session *s)
 
     mica_wr_u16(w, s->suite);
     mica_wr_u64(w, s->issued_ms);
+    mica_wr_u64(w, s->auth_ms);
     mica_wr_u32(w, s->lifetime);
     mica_wr_u32(w, s->age_add);
     mica_wr_open8(w, &m);
@@ -50,6 +60,7 @@ static mica_err read_state(mica_rd *r, struct mica_session *s)
 
     TRY(mica_rd_u16(r, &s->suite));
     TRY(mica_rd_u64(r, &s->issued_ms));
+    TRY(mica_rd_u64(r, &s->auth_ms));
     TRY(mica_rd_u32(r, &s->lifetime));
     TRY(mica_rd_u32(r, &s->age_add));
     TRY(mica_rd_vec8(r, &psk, 1, MICA_MAX_HASH_LEN));
@@ -70,31 +81,72 @@ static const struct mica_aead_desc *ticket_aead(void)
     return mica_suite_by_id(0x1302)->aead; /* AES-256-GCM */
 }
 
+/* usable: the session is alive now, and its server was authenticated by a certificate
+ * no more than 7 days ago (RFC 8446 4.6.1: a resumption chain does not outlive that) */
+static bool usable(const struct mica_session *s, uint64_t now)
+{
+    return now >= s->issued_ms && now - s->issued_ms <= (uint64_t)s->lifetime * 1000u &&
+           now >= s->auth_ms && now - s->auth_ms <= (uint64_t)MICA_MAX_TICKET_LIFETIME * 1000u;
+}
+
 /* ---- server: tickets --------------------------------------------------------------- */
+
+/* ticket_key: the key and name of rotation period `epoch` (see the top of this file) */
+static mica_err ticket_key(const mica_config *cfg, uint64_t epoch, uint8_t *key, uint8_t *name)
+{
+    static const char label[] = "mica ticket key";
+    uint8_t info[sizeof(label) - 1 + 8], okm[TICKET_KEY_LEN + 8];
+    mica_err err;
+
+    memcpy(info, label, sizeof(label) - 1);
+    for (int i = 0; i < 8; i++) {
+        info[sizeof(label) - 1 + (size_t)i] = (uint8_t)(epoch >> (56 - 8 * i));
+        name[i] = (uint8_t)(epoch >> (56 - 8 * i));
+    }
+    err = mica_hkdf_expand(&mica_hash_sha256, cfg->ticket_secret, sizeof(cfg->ticket_secret), info,
+                           sizeof(info), okm, sizeof(okm));
+    if (err == MICA_OK) {
+        memcpy(key, okm, TICKET_KEY_LEN);
+        memcpy(name + 8, okm + TICKET_KEY_LEN, 8);
+    }
+    mica_mem_wipe(okm, sizeof(okm));
+    return err;
+}
+
+static uint64_t ticket_epoch(const mica_config *cfg)
+{
+    return mica_clock_now(&cfg->clock) / 1000u / cfg->ticket_rotate;
+}
 
 static mica_err seal_ticket(const mica_config *cfg, const struct mica_session *s, uint8_t *out,
                             size_t cap, size_t *len)
 {
-    uint8_t *nonce, *body, *tag;
+    uint8_t *nonce, *body, *tag, *name, key[TICKET_KEY_LEN];
     mica_aead *aead = NULL;
     mica_wr w = mica_wr_init(out, cap);
     size_t start, n;
     mica_err err;
 
-    mica_wr_bytes(&w, cfg->ticket_name, TICKET_NAME_LEN);
+    name = mica_wr_reserve(&w, TICKET_NAME_LEN);
     nonce = mica_wr_reserve(&w, TICKET_NONCE_LEN);
     start = w.len;
     mica_wr_u8(&w, STATE_VERSION);
     write_state(&w, s);
-    ENSURE(nonce != NULL && mica_wr_ok(&w), MICA_E_INTERNAL);
+    ENSURE(name != NULL && nonce != NULL && mica_wr_ok(&w), MICA_E_INTERNAL);
     n = w.len - start;
     tag = mica_wr_reserve(&w, TICKET_TAG_LEN);
     TRY(mica_wr_finish(&w, len));
     ENSURE(tag != NULL, MICA_E_INTERNAL);
     body = out + start;
     TRY(mica_rand(nonce, TICKET_NONCE_LEN));
-    TRY(mica_aead_new(ticket_aead(), cfg->ticket_key, sizeof(cfg->ticket_key), true, &aead));
-    err = mica_aead_seal(aead, nonce, TICKET_NONCE_LEN, out, TICKET_NAME_LEN, body, n, tag);
+    err = ticket_key(cfg, ticket_epoch(cfg), key, name);
+    if (err == MICA_OK) {
+        err = mica_aead_new(ticket_aead(), key, sizeof(key), true, &aead);
+    }
+    mica_mem_wipe(key, sizeof(key));
+    if (err == MICA_OK) {
+        err = mica_aead_seal(aead, nonce, TICKET_NONCE_LEN, out, TICKET_NAME_LEN, body, n, tag);
+    }
     mica_aead_free(aead);
     return err;
 }
@@ -102,8 +154,9 @@ static mica_err seal_ticket(const mica_config *cfg, const struct mica_session *s
 /* open_ticket: the state of a ticket this config sealed, or MICA_E_DECODE */
 static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_session *s)
 {
-    uint8_t buf[1024];
+    uint8_t buf[1024], key[TICKET_KEY_LEN], want_name[TICKET_NAME_LEN];
     const uint8_t *name, *nonce, *tag;
+    uint64_t epoch = 0, now_s;
     mica_aead *aead = NULL;
     size_t n;
     mica_rd r;
@@ -114,14 +167,29 @@ static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_
                ticket.n - (TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN) <= sizeof(buf),
            MICA_E_DECODE);
     TRY(mica_rd_bytes(&ticket, TICKET_NAME_LEN, &name));
-    /* a ticket of another key (another config, or rotated out) is simply not ours */
-    ENSURE(mica_ct_eq(name, cfg->ticket_name, TICKET_NAME_LEN), MICA_E_DECODE);
+    for (int i = 0; i < 8; i++) {
+        epoch = epoch << 8 | name[i];
+    }
+    /* a period whose tickets can all have expired is retired: its key opens nothing */
+    now_s = mica_clock_now(&cfg->clock) / 1000u;
+    ENSURE(epoch <= ticket_epoch(cfg) &&
+               (epoch + 1) * (uint64_t)cfg->ticket_rotate + cfg->ticket_lifetime >= now_s,
+           MICA_E_DECODE);
+    TRY(ticket_key(cfg, epoch, key, want_name));
+    /* a ticket of another secret (another server, another fleet) is simply not ours */
+    if (!mica_ct_eq(name, want_name, TICKET_NAME_LEN)) {
+        mica_mem_wipe(key, sizeof(key));
+        return MICA_E_DECODE;
+    }
     TRY(mica_rd_bytes(&ticket, TICKET_NONCE_LEN, &nonce));
     n = ticket.n - TICKET_TAG_LEN;
     TRY(mica_rd_copy(&ticket, buf, n));
     TRY(mica_rd_bytes(&ticket, TICKET_TAG_LEN, &tag));
-    TRY(mica_aead_new(ticket_aead(), cfg->ticket_key, sizeof(cfg->ticket_key), false, &aead));
-    err = mica_aead_open(aead, nonce, TICKET_NONCE_LEN, name, TICKET_NAME_LEN, buf, n, tag);
+    err = mica_aead_new(ticket_aead(), key, sizeof(key), false, &aead);
+    mica_mem_wipe(key, sizeof(key));
+    if (err == MICA_OK) {
+        err = mica_aead_open(aead, nonce, TICKET_NONCE_LEN, name, TICKET_NAME_LEN, buf, n, tag);
+    }
     mica_aead_free(aead);
     if (err == MICA_OK) {
         r = mica_rd_init(buf, n);
@@ -152,6 +220,7 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     memset(&s, 0, sizeof(s));
     s.suite = c->suite->id;
     s.issued_ms = mica_clock_now(&c->cfg->clock);
+    s.auth_ms = c->resumed ? c->session.auth_ms : s.issued_ms;
     s.lifetime = c->cfg->ticket_lifetime;
     TRY(mica_rand((uint8_t *)&s.age_add, sizeof(s.age_add)));
     /* 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
@@ -160,7 +229,10 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     memcpy(s.alpn, c->alpn, sizeof(s.alpn));
     err = seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
     mica_secret_wipe(&s.psk);
-    TRY(err);
+    if (err != MICA_OK) {
+        mica_mem_wipe(ticket, sizeof(ticket)); /* it may hold the state in the clear */
+        return err;
+    }
     mica_msg_open(&w, MICA_HS_NEW_SESSION_TICKET, &m);
     mica_wr_u32(&w, s.lifetime);
     mica_wr_u32(&w, s.age_add);
@@ -221,16 +293,24 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
     size_t len = 0, m;
     mica_err err;
 
-    if (c->cfg->session_cb == NULL || nst->lifetime == 0) {
-        return MICA_OK; /* 4.6.1: lifetime 0 means "do not resume" */
+    /* 4.6.1: lifetime 0 means "do not resume"; a ticket longer than mica keeps is not
+     * kept (it costs only a resumption) */
+    if (c->cfg->session_cb == NULL || nst->lifetime == 0 || nst->ticket.n > MICA_MAX_TICKET) {
+        return MICA_OK;
     }
     memset(&s, 0, sizeof(s));
     s.suite = c->suite->id;
     s.issued_ms = mica_clock_now(&c->cfg->clock); /* the client's receipt time */
+    s.auth_ms = c->resumed ? c->session.auth_ms : s.issued_ms;
     s.lifetime =
         nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
     s.age_add = nst->age_add;
-    TRY(mica_ks_resumption_psk(c->suite->hash, &c->res_master, nst->nonce.p, nst->nonce.n, &s.psk));
+    err =
+        mica_ks_resumption_psk(c->suite->hash, &c->res_master, nst->nonce.p, nst->nonce.n, &s.psk);
+    if (err != MICA_OK) {
+        mica_secret_wipe(&s.psk);
+        return MICA_OK; /* as above: no session, the connection goes on */
+    }
     memcpy(s.sni, c->server_name, sizeof(s.sni));
     memcpy(s.alpn, c->alpn, sizeof(s.alpn));
     mica_wr_u8(&w, SESSION_VERSION);
@@ -278,7 +358,7 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
     /* usable: for this name, still alive, with a suite this config offers */
     /* a config that verifies does not resume a session whose server was never verified */
     if ((c->cfg->verify && !s->verified) || strcmp(s->sni, c->server_name) != 0 ||
-        now < s->issued_ms || now - s->issued_ms > (uint64_t)s->lifetime * 1000u) {
+        s->lifetime > MICA_MAX_TICKET_LIFETIME || !usable(s, now)) {
         mica_secret_wipe(&s->psk);
         s->ticket_len = 0;
         return MICA_OK; /* not offered: a full handshake */
@@ -385,8 +465,7 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     TRY(mica_ext_next_psk_identity(&ids, &identity, &age));
     TRY(mica_ext_next_psk_binder(&binders, &binder));
     memset(&s, 0, sizeof(s));
-    if (open_ticket(c->cfg, identity, &s) != MICA_OK || now < s.issued_ms ||
-        now - s.issued_ms > (uint64_t)s.lifetime * 1000u) {
+    if (open_ticket(c->cfg, identity, &s) != MICA_OK || !usable(&s, now)) {
         mica_secret_wipe(&s.psk);
         return MICA_OK; /* unknown, altered or expired: a full handshake (4.2.11) */
     }
@@ -418,6 +497,30 @@ void mica_psk_defaults(mica_config *cfg)
 {
     cfg->tickets = 2;
     cfg->ticket_lifetime = TICKET_LIFETIME_DEFAULT;
+    cfg->ticket_rotate = TICKET_ROTATE_DEFAULT;
+}
+
+mica_err mica_config_set_ticket_key(mica_config *cfg, const uint8_t *secret, size_t len,
+                                    unsigned rotate_s)
+{
+    static const uint8_t salt[] = "mica ticket secret";
+    MICA_SECRET(prk);
+    mica_err err = MICA_OK;
+
+    ENSURE(cfg != NULL && rotate_s >= 60 && rotate_s <= MICA_MAX_TICKET_LIFETIME, MICA_E_ARGUMENT);
+    if (secret != NULL) {
+        ENSURE(len >= 32 && len <= 1024, MICA_E_ARGUMENT);
+        err = mica_hkdf_extract(&mica_hash_sha256, salt, sizeof(salt) - 1, secret, len, &prk);
+        if (err == MICA_OK) {
+            ENSURE(prk.len == sizeof(cfg->ticket_secret), MICA_E_INTERNAL);
+            memcpy(cfg->ticket_secret, prk.b, sizeof(cfg->ticket_secret));
+        }
+        mica_secret_wipe(&prk);
+    }
+    if (err == MICA_OK) {
+        cfg->ticket_rotate = rotate_s;
+    }
+    return err;
 }
 
 mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s)

@@ -6,6 +6,8 @@
 #     the server none does
 #   - --sess-out writes a 0600 session file; --sess-in with it resumes (--brief says
 #     "resumed"; the server's access log says resumed=yes)
+#   - two servers given the same --ticket-key-file accept each other's tickets, a third
+#     does not; a short key file and a too-short --ticket-rotate are refused
 #   - a file that is not a session, and a session file damaged in one byte, are refused
 #     with a clear message and exit 1; a session for another name is not offered
 #
@@ -155,9 +157,47 @@ if [ -s "$tmp/s.sess" ]; then
     grep -q 'the session is damaged or was saved by another version of mica' "$tmp/d.err" ||
         fail "damaged: message: $(cat "$tmp/d.err")"
 fi
+# a header and more than any session holds: refused, never read past the buffer
+{ printf 'mica-session 1\n'; head -c 4130 /dev/zero; } >"$tmp/big.sess"
+client --sess-in "$tmp/big.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/big.err"
+rc=$?
+[ $rc -eq 1 ] || fail "an oversized session file: exit $rc, want 1: $(cat "$tmp/big.err")"
+grep -q 'not a mica session file' "$tmp/big.err" || fail "oversized: message: $(cat "$tmp/big.err")"
 client --sess-in "$tmp/missing.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/m.err"
 [ $? -eq 1 ] || fail "a missing session file does not exit 1"
 grep -q 'No such file' "$tmp/m.err" || fail "missing: message: $(cat "$tmp/m.err")"
+
+# --ticket-key-file: two servers with the same file accept each other's tickets, a third
+# (its own random secret) does not; bad files and periods are refused
+head -c 48 /dev/urandom >"$tmp/tk.key"
+chmod 600 "$tmp/tk.key"
+start_server fleet1 --ticket-key-file "$tmp/tk.key" --ticket-rotate 120
+f1=$srv_port
+start_server fleet2 --ticket-key-file "$tmp/tk.key" --ticket-rotate 120
+f2=$srv_port
+client --json --sess-out "$tmp/f.sess" "127.0.0.1:$f1" >/dev/null 2>"$tmp/f.err" ||
+    fail "fleet: --sess-out: $(cat "$tmp/f.err")"
+client --brief --sess-in "$tmp/f.sess" "127.0.0.1:$f2" </dev/null >/dev/null 2>"$tmp/f2.err"
+grep -q ' resumed verified$' "$tmp/f2.err" ||
+    fail "a server with the same --ticket-key-file did not resume: $(cat "$tmp/f2.err")"
+client --brief --sess-in "$tmp/f.sess" "127.0.0.1:$tp" </dev/null >/dev/null 2>"$tmp/f3.err"
+if grep -q ' resumed ' "$tmp/f3.err"; then
+    fail "a server with its own ticket secret resumed another's session"
+fi
+grep -q 'warning' "$tmp/fleet1.log" && fail "a 0600 key file drew a warning"
+head -c 16 /dev/urandom >"$tmp/short.key"
+"$mica" server --accept "127.0.0.1:$port" --cert "$certs/ecdsa-p256.chain.pem" \
+    --key "$certs/ecdsa-p256.key" --ticket-key-file "$tmp/short.key" 2>"$tmp/short.err" &
+sp=$!
+pids="$pids $sp"
+wait $sp
+rc=$?
+[ $rc -ne 0 ] || fail "a 16-byte --ticket-key-file was accepted"
+grep -q 'too short' "$tmp/short.err" || fail "short key file: message: $(cat "$tmp/short.err")"
+"$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+    --ticket-rotate 10 2>"$tmp/rot.err"
+[ $? -ne 0 ] || fail "--ticket-rotate 10 was accepted"
+grep -q 'give seconds from 60 to 604800' "$tmp/rot.err" || fail "--ticket-rotate 10: message"
 
 # usage
 client --reconnect 0 "127.0.0.1:$tp" 2>/dev/null

@@ -62,6 +62,12 @@ static uint64_t late_clock(void *ctx)
     return fake_now + 61 * 1000; /* past the 60 s lifetime of fallbacks() */
 }
 
+static uint64_t late7_clock(void *ctx)
+{
+    (void)ctx;
+    return fake_now + 24ull * 3600 * 1000 + 3600 * 1000; /* chain_ends_after_seven_days */
+}
+
 /* a full handshake that leaves its sessions in st */
 static bool full_handshake(mica_config *ccfg, const mica_config *scfg, struct store *st)
 {
@@ -330,6 +336,106 @@ static void after_hrr(void)
     mica_config_free(scfg);
 }
 
+/* ticket keys rotate by period, derived from a secret: servers that share the secret
+ * accept each other's tickets, others do not; a ticket of the previous period still
+ * opens while it can be alive */
+static void rotation_and_shared_keys(void)
+{
+    static const uint8_t secret[40] = {0x6d, 0x69, 0x63, 0x61, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+    mica_config *a = server_config("ecdsa-p256"), *b = server_config("ecdsa-p256");
+    mica_config *other = server_config("ecdsa-p256");
+    mica_config *ccfg = client_config();
+    mica_config *all[] = {a, b, other, ccfg};
+    struct store st = {0};
+    struct pair p;
+
+    fake_now = (uint64_t)time(NULL) * 1000u;
+    for (size_t i = 0; i < 4; i++) {
+        mica_config_set_clock(all[i], fake_clock, NULL);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        CHECK_OK(mica_config_set_tickets(all[i], 1, 120));
+    }
+    CHECK_OK(mica_config_set_ticket_key(a, secret, sizeof(secret), 60));
+    CHECK_OK(mica_config_set_ticket_key(b, secret, sizeof(secret), 60));
+    CHECK_OK(mica_config_set_ticket_key(other, NULL, 0, 60)); /* its own random secret */
+    CHECK_ERR(mica_config_set_ticket_key(a, secret, 31, 60), MICA_E_ARGUMENT);
+    CHECK_ERR(mica_config_set_ticket_key(a, secret, sizeof(secret), 59), MICA_E_ARGUMENT);
+    CHECK_ERR(mica_config_set_ticket_key(a, NULL, 0, 8 * 24 * 3600), MICA_E_ARGUMENT);
+    if (!full_handshake(ccfg, a, &st) || st.n != 1) {
+        CHECK_MSG(false, "no session (%zu)", st.n);
+        goto out;
+    }
+    CHECK_OK(resume(&p, ccfg, b, "localhost", st.blob[0], st.len[0]));
+    CHECK_MSG(mica_conn_resumed(p.server), "a server with the same secret refused the ticket");
+    pair_free(&p);
+    CHECK_OK(resume(&p, ccfg, other, "localhost", st.blob[0], st.len[0]));
+    CHECK(!mica_conn_resumed(p.server) && !mica_conn_resumed(p.client));
+    pair_free(&p);
+    /* 90 s on: another period (the key has rotated), the ticket still alive */
+    fake_now += 90 * 1000;
+    CHECK_OK(resume(&p, ccfg, a, "localhost", st.blob[0], st.len[0]));
+    CHECK_MSG(mica_conn_resumed(p.server), "the previous period's ticket was refused");
+    pair_free(&p);
+    /* 130 s on: expired, and its period retired */
+    fake_now += 40 * 1000;
+    mica_config_set_clock(ccfg, NULL, NULL); /* the client still offers it */
+    CHECK_OK(resume(&p, ccfg, a, "localhost", st.blob[0], st.len[0]));
+    CHECK(!mica_conn_resumed(p.server));
+    pair_free(&p);
+out:
+    store_clear(&st);
+    for (size_t i = 0; i < 4; i++) {
+        mica_config_free(all[i]);
+    }
+}
+
+/* RFC 8446 4.6.1: resumption may not extend the server's authentication past 7 days; a
+ * chain of resumptions, each issuing fresh tickets, ends there */
+static void chain_ends_after_seven_days(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256");
+    mica_config *ccfg = client_config();
+    struct store st = {0};
+    struct pair p;
+    const uint64_t day = 24ull * 3600 * 1000;
+
+    fake_now = (uint64_t)time(NULL) * 1000u;
+    mica_config_set_clock(scfg, fake_clock, NULL);
+    mica_config_set_clock(ccfg, fake_clock, NULL);
+    CHECK_OK(mica_config_set_tickets(scfg, 1, 7 * 24 * 3600));
+    CHECK_OK(mica_config_set_ticket_key(scfg, NULL, 0, 7 * 24 * 3600));
+    if (!full_handshake(ccfg, scfg, &st) || st.n != 1) {
+        CHECK_MSG(false, "no session (%zu)", st.n);
+        goto out;
+    }
+    /* day 6: resumes, and the new ticket inherits the day-0 authentication */
+    fake_now += 6 * day;
+    CHECK_OK(resume(&p, ccfg, scfg, "localhost", st.blob[0], st.len[0]));
+    CHECK(mica_conn_resumed(p.server));
+    CHECK(pair_transfer(&p, true, 10)); /* the client reads its new ticket */
+    pair_free(&p);
+    CHECK(st.n == 2);
+    /* day 7 and an hour: the newest session is 1 day old, but its authentication is not
+     * fresh enough: the client does not offer it */
+    fake_now += 1 * day + 3600 * 1000;
+    if (st.n == 2) {
+        CHECK_OK(resume(&p, ccfg, scfg, "localhost", st.blob[1], st.len[1]));
+        CHECK(!mica_conn_resumed(p.client) && !mica_conn_resumed(p.server));
+        pair_free(&p);
+        /* a client that still thinks it is day 6 offers it: the server declines */
+        fake_now -= 1 * day + 3600 * 1000;
+        mica_config_set_clock(scfg, late7_clock, NULL);
+        CHECK_OK(resume(&p, ccfg, scfg, "localhost", st.blob[1], st.len[1]));
+        CHECK(!mica_conn_resumed(p.server));
+        pair_free(&p);
+    }
+out:
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 static void no_tickets(void)
 {
     mica_config *scfg = server_config("ecdsa-p256");
@@ -354,5 +460,7 @@ int main(void)
     wrong_binder();
     after_hrr();
     no_tickets();
+    rotation_and_shared_keys();
+    chain_ends_after_seven_days();
     return check_exit("test_resume");
 }
