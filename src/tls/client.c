@@ -729,16 +729,7 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
     TRY(send_second_flight(c));
     TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
-    if (c->cfg->session_cb != NULL) {
-        /* 7.1: resumption_master_secret over ClientHello..client Finished, for tickets
-         * (only kept when the application takes sessions) */
-        uint8_t th[MICA_MAX_HASH_LEN];
-        TRY(mica_transcript_hash(&c->t, th));
-        TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));
-    }
-    TRY(mica_ks_done(&c->ks));
-    mica_secret_wipe(&c->c_hs);
-    mica_secret_wipe(&c->s_hs);
+    TRY(mica_hs_complete(c));
     *next = MICA_ST_CONNECTED;
     return MICA_OK;
 }

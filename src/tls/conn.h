@@ -268,6 +268,10 @@ MICA_MUST mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certi
 MICA_MUST mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared);
 /* master secret, application traffic secrets and exporter, over ..server Finished */
 MICA_MUST mica_err mica_hs_app_secrets(mica_conn *c);
+/* after both Finished: the resumption master secret when wanted (client: the application
+ * takes sessions; server: it sends tickets), then the key schedule is closed and the
+ * handshake traffic secrets wiped */
+MICA_MUST mica_err mica_hs_complete(mica_conn *c);
 /* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
 

@@ -691,10 +691,7 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     TRY(mica_hs_verify_finished(c, &c->c_hs, msg, len));
     c->ccs_ok = false;
     TRY(mica_conn_set_read_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
-    TRY(mica_psk_send_tickets(c)); /* needs the key schedule: before mica_ks_done */
-    TRY(mica_ks_done(&c->ks));
-    mica_secret_wipe(&c->c_hs);
-    mica_secret_wipe(&c->s_hs);
+    TRY(mica_hs_complete(c)); /* the tickets, then the key schedule is closed */
     *next = MICA_ST_CONNECTED;
     return MICA_OK;
 }
