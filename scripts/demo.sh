@@ -1,7 +1,8 @@
 #!/bin/sh
 # The demo: a throw-away CA and certificate, mica server --www on 127.0.0.1, and a mica
-# client that narrates its handshake, writes it as a diagram, and fetches the page; then a
-# refused name, and the proof underneath (RFC 8448 replayed).
+# client that narrates its handshake, writes it as a diagram, and fetches the page; then
+# resumption with the server's tickets, a refused name, and the proof underneath (RFC 8448
+# replayed).
 set -eu
 b=${1:-build/release}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,6 +42,9 @@ printf 'GET / HTTP/1.1\r\nHost: localhost\r\n\r\n' |
 echo
 echo "== the page it got (the server reports what it negotiated)"
 sed -n '/<table>/,/<\/table>/p' "$work/page.html"
+echo
+echo "== resumption: a full handshake, then three that resume with the server's ticket"
+"$mica" client --cafile "$work/ca.pem" --reconnect 3 --quiet "localhost:$port" 2>&1 || true
 echo
 echo "== the same server, asked for a name its certificate does not cover"
 "$mica" client --cafile "$work/ca.pem" --servername www.example.org "127.0.0.1:$port" \
