@@ -349,6 +349,114 @@ static void keylog_matches(void)
     mica_config_free(ccfg);
 }
 
+/* ---- resumption with libssl on the other side ----------------------------------------- */
+
+static uint8_t last_session[4096];
+static size_t last_session_len;
+
+static void keep_session(void *ctx, const char *name, const uint8_t *blob, size_t len)
+{
+    (void)ctx;
+    (void)name;
+    if (len <= sizeof(last_session)) {
+        memcpy(last_session, blob, len);
+        last_session_len = len;
+    }
+}
+
+/* one connection over ctx (shared between connections, as a server's or a client's
+ * would be); mica offers `session` (mica client) or libssl offers `sess` (mica server).
+ * Returns whether both sides say the handshake resumed; data crosses both ways, so the
+ * tickets are read. *out_sess: libssl's newest session, when it is the client. */
+static bool libssl_round(bool mica_is_client, SSL_CTX *ctx, mica_config *cfg,
+                         const uint8_t *session, size_t session_len, SSL_SESSION *sess,
+                         SSL_SESSION **out_sess, const char *what)
+{
+    struct peer o;
+    mica_conn *m = NULL;
+    uint8_t buf[64];
+    size_t w = 0;
+    bool resumed = false;
+
+    SSL_CTX_up_ref(ctx);
+    peer_init(&o, ctx, mica_is_client); /* libssl is the server when mica is the client */
+    if (sess != NULL) {
+        CHECK(SSL_set_session(o.ssl, sess) == 1);
+    }
+    if (mica_is_client) {
+        CHECK_OK(session != NULL
+                     ? mica_conn_new_client_resume(cfg, "localhost", session, session_len, &m)
+                     : mica_conn_new_client(cfg, "localhost", &m));
+    } else {
+        CHECK_OK(mica_conn_new_server(cfg, &m));
+        CHECK(SSL_do_handshake(o.ssl) <= 0);
+    }
+    if (m != NULL && move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl)) {
+        resumed = mica_conn_resumed(m) && SSL_session_reused(o.ssl);
+        CHECK_MSG(mica_conn_resumed(m) == SSL_session_reused(o.ssl),
+                  "%s: mica says resumed=%d, libssl %d", what, mica_conn_resumed(m),
+                  SSL_session_reused(o.ssl));
+        CHECK(mica_conn_verified(m) || !mica_is_client);
+        CHECK(SSL_write(o.ssl, "ping", 4) == 4);
+        CHECK_MSG(move(m, &o) && mica_read_all(m, &o, buf, 4) && memcmp(buf, "ping", 4) == 0,
+                  "%s: libssl -> mica", what);
+        CHECK_OK(mica_conn_write(m, (const uint8_t *)"pong", 4, &w));
+        CHECK_MSG(move(m, &o) && ssl_read_all(&o, m, buf, 4) && memcmp(buf, "pong", 4) == 0,
+                  "%s: mica -> libssl", what);
+        /* a clean close: libssl keeps a session resumable only after its close_notify */
+        CHECK(SSL_shutdown(o.ssl) >= 0);
+        CHECK(move(m, &o) && mica_conn_peer_closed(m));
+        if (out_sess != NULL) {
+            *out_sess = SSL_get1_session(o.ssl);
+        }
+    } else {
+        CHECK_MSG(false, "%s: handshake failed", what);
+    }
+    mica_conn_free(m);
+    peer_free(&o);
+    return resumed;
+}
+
+static void resumption_with_libssl(const char *suite)
+{
+    char what[160];
+
+    /* mica client, libssl server (its tickets, its ticket key in the shared ctx) */
+    {
+        SSL_CTX *sctx = ossl_ctx(true, "ecdsa-p256", suite, NULL);
+        mica_config *ccfg = client_config();
+        CHECK_OK(mica_config_set_cipher_suites(ccfg, suite));
+        mica_config_set_session_cb(ccfg, keep_session, NULL);
+        last_session_len = 0;
+        snprintf(what, sizeof(what), "mica client resumes with libssl %s", suite);
+        CHECK(!libssl_round(true, sctx, ccfg, NULL, 0, NULL, NULL, what));
+        CHECK_MSG(last_session_len > 0, "%s: no session from libssl's tickets", what);
+        if (last_session_len > 0) {
+            uint8_t copy[sizeof(last_session)];
+            size_t n = last_session_len;
+            memcpy(copy, last_session, n);
+            CHECK_MSG(libssl_round(true, sctx, ccfg, copy, n, NULL, NULL, what), "%s", what);
+        }
+        SSL_CTX_free(sctx);
+        mica_config_free(ccfg);
+    }
+    /* libssl client, mica server (mica's tickets) */
+    {
+        SSL_CTX *cctx = ossl_ctx(false, "ecdsa-p256", suite, NULL);
+        mica_config *scfg = server_config("ecdsa-p256");
+        SSL_SESSION *sess = NULL;
+        snprintf(what, sizeof(what), "libssl client resumes with mica %s", suite);
+        CHECK(!libssl_round(false, cctx, scfg, NULL, 0, NULL, &sess, what));
+        CHECK_MSG(sess != NULL && SSL_SESSION_is_resumable(sess), "%s: no resumable session", what);
+        if (sess != NULL) {
+            CHECK_MSG(libssl_round(false, cctx, scfg, NULL, 0, sess, NULL, what), "%s", what);
+            SSL_SESSION_free(sess);
+        }
+        SSL_CTX_free(cctx);
+        mica_config_free(scfg);
+    }
+}
+
 int main(void)
 {
     keylog_matches();
@@ -362,6 +470,7 @@ int main(void)
     for (size_t s = 0; s < 5; s++) {
         mica_client_case("ecdsa-p256", suites[s], "x25519", NULL, false);
         mica_server_case("ecdsa-p256", suites[s], "X25519", NULL, false);
+        resumption_with_libssl(suites[s]);
     }
     for (size_t g = 0; g < 5; g++) {
         mica_client_case("rsa2048", suites[0], groups[g], ossl_groups[g], false);
