@@ -238,8 +238,9 @@ MICA_API void mica_config_set_ticket_cb(mica_config *cfg,
                                         void *ctx);
 
 /* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each
- * handshake (default 2; 0: none), stateless tickets sealed with a key of this config,
- * valid lifetime_s seconds (default 7200, at most 7 days). */
+ * handshake (default 2; 0: none unless mica_conn_send_tickets asks), stateless tickets
+ * sealed with a key of this config, valid lifetime_s seconds (default 7200, at most 7
+ * days). A ticket the config's key opens is accepted whatever count is. */
 MICA_API mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s);
 
 /* The ticket key: every rotate_s seconds (60 s .. 7 days; default 3600) tickets are sealed
@@ -326,6 +327,12 @@ MICA_API mica_err mica_conn_close(mica_conn *c);
 
 /* mica_conn_key_update: send a KeyUpdate; request_peer asks the peer to update too. */
 MICA_API mica_err mica_conn_key_update(mica_conn *c, int request_peer);
+
+/* mica_conn_send_tickets: a server sends count (1..16) more NewSessionTickets on a
+ * connected connection, e.g. before a client opens more connections (RFC 8446 4.6.1);
+ * MICA_E_ARGUMENT on a client, before the handshake ends, after close, or past 255
+ * tickets on one connection. */
+MICA_API mica_err mica_conn_send_tickets(mica_conn *c, unsigned count);
 
 /* State. */
 MICA_API int mica_conn_is_connected(const mica_conn *c); /* handshake done, not failed */

@@ -180,7 +180,8 @@ struct mica_conn {
     bool offer_psk;              /* client: the ClientHello offers session */
     bool resumed;                /* the PSK was accepted */
     struct mica_session session; /* client: the session offered; server: the one accepted */
-    mica_secret res_master;      /* client: resumption_master_secret, for each ticket */
+    mica_secret res_master;      /* resumption_master_secret: each ticket's PSK comes from it */
+    unsigned tickets_sent;       /* server: NewSessionTickets so far (their nonces) */
 
     /* closing */
     bool peer_closed; /* close_notify received */
@@ -194,7 +195,7 @@ struct mica_conn {
 };
 
 /* Resumption (psk.c). */
-MICA_MUST mica_err mica_psk_send_tickets(mica_conn *c);
+MICA_MUST mica_err mica_psk_send_tickets(mica_conn *c, unsigned count);
 MICA_MUST mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *nst);
 MICA_MUST mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len);
 void mica_psk_write_offer(mica_conn *c, mica_wr *w);

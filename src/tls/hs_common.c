@@ -113,13 +113,15 @@ mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
 
 mica_err mica_hs_complete(mica_conn *c)
 {
-    if (c->server) {
-        TRY(mica_psk_send_tickets(c));
-    } else if (c->cfg->session_cb != NULL) {
-        /* 7.1: resumption_master_secret over ClientHello..client Finished, for tickets */
+    /* 7.1: resumption_master_secret over ClientHello..client Finished: a server's tickets
+     * (now and on demand later), a client's sessions when the application takes them */
+    if (c->server || c->cfg->session_cb != NULL) {
         uint8_t th[MICA_MAX_HASH_LEN];
         TRY(mica_transcript_hash(&c->t, th));
         TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));
+    }
+    if (c->server) {
+        TRY(mica_psk_send_tickets(c, c->cfg->tickets));
     }
     TRY(mica_ks_done(&c->ks));
     mica_secret_wipe(&c->c_hs);

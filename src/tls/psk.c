@@ -247,24 +247,24 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     return mica_conn_send_hs(c, msg, len);
 }
 
-mica_err mica_psk_send_tickets(mica_conn *c)
+mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)
 {
-    uint8_t th[MICA_MAX_HASH_LEN];
-    mica_err err;
-    MICA_SECRET(rms);
+    /* 4.6.1: the nonce "MUST be unique across all tickets issued on this connection" */
+    ENSURE(count <= 255u - c->tickets_sent, MICA_E_ARGUMENT);
+    for (unsigned i = 0; i < count; i++) {
+        TRY(send_ticket(c, &c->res_master, (uint8_t)c->tickets_sent));
+        c->tickets_sent++;
+    }
+    return MICA_OK;
+}
 
-    if (c->cfg->tickets == 0) {
-        return MICA_OK;
-    }
-    /* RFC 8446 7.1: resumption_master_secret over ClientHello..client Finished */
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_ks_resumption_master(&c->ks, th, &rms));
-    err = MICA_OK;
-    for (unsigned i = 0; i < c->cfg->tickets && err == MICA_OK; i++) {
-        err = send_ticket(c, &rms, (uint8_t)i);
-    }
-    mica_secret_wipe(&rms);
-    return err;
+mica_err mica_conn_send_tickets(mica_conn *c, unsigned count)
+{
+    ENSURE(c != NULL, MICA_E_ARGUMENT);
+    TRY(c->err);
+    ENSURE(c->server && c->state == MICA_ST_CONNECTED && !c->closed && count >= 1 && count <= 16,
+           MICA_E_ARGUMENT);
+    return mica_psk_send_tickets(c, count);
 }
 
 /* ---- client: sessions --------------------------------------------------------------- */
@@ -457,8 +457,7 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     mica_err err;
 
     /* only psk_dhe_ke (4.2.9): a client offering psk_ke alone gets a full handshake */
-    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0 || (ch->psk_modes & 2u) == 0 ||
-        c->cfg->tickets == 0) {
+    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0 || (ch->psk_modes & 2u) == 0) {
         return MICA_OK;
     }
     /* the first identity only: mica's clients offer one */

@@ -436,6 +436,46 @@ out:
     mica_config_free(scfg);
 }
 
+/* a server with automatic tickets off sends them on demand, after the handshake */
+static void tickets_on_demand(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256");
+    mica_config *ccfg = client_config();
+    struct store st = {0};
+    struct pair p;
+
+    CHECK_OK(mica_config_set_tickets(scfg, 0, 3600));
+    mica_config_set_session_cb(ccfg, on_session, &st);
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_ERR(mica_conn_send_tickets(p.server, 1), MICA_E_ARGUMENT); /* not connected yet */
+    CHECK_OK(pair_handshake(&p));
+    CHECK(pair_transfer(&p, false, 10));
+    CHECK(st.n == 0);
+    CHECK_ERR(mica_conn_send_tickets(p.client, 1), MICA_E_ARGUMENT); /* a client */
+    CHECK_ERR(mica_conn_send_tickets(p.server, 0), MICA_E_ARGUMENT);
+    CHECK_ERR(mica_conn_send_tickets(p.server, 17), MICA_E_ARGUMENT);
+    CHECK_OK(mica_conn_send_tickets(p.server, 3));
+    CHECK(pair_transfer(&p, false, 10));
+    CHECK_MSG(st.n == 3, "%zu sessions after 3 tickets on demand", st.n);
+    /* 255 tickets per connection at most (their nonces must differ) */
+    for (int i = 0; i < 15; i++) {
+        CHECK_OK(mica_conn_send_tickets(p.server, 16));
+        CHECK(pair_transfer(&p, false, 10));
+    }
+    CHECK_ERR(mica_conn_send_tickets(p.server, 13), MICA_E_ARGUMENT); /* 3 + 240 + 13 > 255 */
+    CHECK_OK(mica_conn_send_tickets(p.server, 12));
+    CHECK(pair_transfer(&p, false, 10));
+    pair_free(&p);
+    if (st.n > 0) {
+        CHECK_OK(resume(&p, ccfg, scfg, "localhost", st.blob[0], st.len[0]));
+        CHECK(mica_conn_resumed(p.client) && mica_conn_resumed(p.server));
+        pair_free(&p);
+    }
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 static void no_tickets(void)
 {
     mica_config *scfg = server_config("ecdsa-p256");
@@ -462,5 +502,6 @@ int main(void)
     no_tickets();
     rotation_and_shared_keys();
     chain_ends_after_seven_days();
+    tickets_on_demand();
     return check_exit("test_resume");
 }
