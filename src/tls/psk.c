@@ -460,6 +460,8 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0 || (ch->psk_modes & 2u) == 0) {
         return MICA_OK;
     }
+    /* the binder covers msg[0..binders_offset): the decoder put it inside the message */
+    ENSURE(ch->psk.binders_offset <= len, MICA_E_INTERNAL);
     /* the first identity only: mica's clients offer one */
     TRY(mica_ext_next_psk_identity(&ids, &identity, &age));
     TRY(mica_ext_next_psk_binder(&binders, &binder));
@@ -488,7 +490,6 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     c->resumed = true;
     c->session = s;
     mica_secret_wipe(&s.psk);
-    (void)len;
     return MICA_OK;
 }
 
