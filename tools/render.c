@@ -35,8 +35,8 @@ static const char *field(const struct mica_trace_event *ev, const char *name)
     return NULL;
 }
 
-static const char *const kind_names[] = {"?",    "message", "secret", "keys",
-                                         "cert", "alert",   "state",  "flight"};
+static const char *const kind_names[] = {"?",     "message", "secret", "keys", "cert",
+                                         "alert", "state",   "flight", "early"};
 
 static void jsonl(FILE *f, const mica_conn *c, const struct mica_trace_event *ev)
 {

@@ -264,6 +264,49 @@ MICA_API void mica_config_set_session_cb(mica_config *cfg,
                                                     const uint8_t *session, size_t len),
                                          void *ctx);
 
+/* mica_config_set_psk_modes: the PSK key exchange modes (RFC 8446 4.2.9) a client offers
+ * and a server accepts, in preference order: "psk_dhe_ke" (the default alone: a fresh
+ * (EC)DHE with every resumption, so forward secrecy is kept) and "psk_ke" (the PSK alone:
+ * one less key exchange, but a stolen ticket key or session then decrypts the
+ * connection). A server picks the first of its modes the client offers. */
+MICA_API mica_err mica_config_set_psk_modes(mica_config *cfg, const char *list);
+
+/* mica_config_set_session_cache: a server keeps up to n sessions (1 .. 2^20) in memory
+ * and sends tickets that only name them (32 random bytes), instead of sealing the session
+ * into the ticket. Each such ticket resumes once (it is taken out when used), which
+ * also makes its 0-RTT data impossible to replay; the oldest sessions go when the cache
+ * is full. Sessions live in this process only; tickets sealed by the ticket key are still
+ * accepted. n 0: stateless tickets only (the default). Thread-safe (its own lock). */
+MICA_API mica_err mica_config_set_session_cache(mica_config *cfg, size_t n);
+
+/*
+ * 0-RTT, early data (RFC 8446 2.3, 4.2.10). Early data is sent with the first flight of
+ * a resumed connection, before any answer from the server: it saves a round trip, and
+ * it can be REPLAYED by an attacker who records it. Use it only for requests that are
+ * safe to run twice (an HTTP GET), read it only through mica_conn_read_early.
+ *
+ * mica_config_set_early_data: a server accepts up to max_bytes (1 .. 1 MiB) of early
+ * data per resumed connection and says so in its tickets; a client sends early data
+ * (at most max_bytes) when its session allows it. 0: off (the default).
+ * A server refuses (the handshake goes on in 1-RTT, its early data skipped) when the
+ * ticket does not allow it, the suite, ALPN or server name differ from the session's,
+ * the client's ticket age is more than 10 s off, or the anti-replay store has seen this
+ * ClientHello: every ClientHello whose early data is accepted is recorded, so a replayed
+ * flight never has its early data delivered twice. The built-in store is in memory, per
+ * config (65536 hellos per 20 s; beyond that early data is refused, not risked).
+ * mica_config_set_replay_store: a store of your own, e.g. shared by a fleet: check(ctx,
+ * id, now_ms, keep_ms) returns 1 when id (32 bytes) is new, recording it for keep_ms,
+ * and 0 when it was seen or cannot be recorded. Called from any thread.
+ * mica_config_insecure_no_anti_replay: accept 0-RTT with no recording at all (tests,
+ * benchmarks): then a recorded flight can be replayed at will while its ticket lives.
+ */
+MICA_API mica_err mica_config_set_early_data(mica_config *cfg, uint32_t max_bytes);
+MICA_API void mica_config_set_replay_store(mica_config *cfg,
+                                           int (*check)(void *ctx, const uint8_t id[32],
+                                                        uint64_t now_ms, uint64_t keep_ms),
+                                           void *ctx);
+MICA_API void mica_config_insecure_no_anti_replay(mica_config *cfg);
+
 /* ==== connections: the sans-I/O engine ================================================ */
 
 /*
@@ -333,6 +376,37 @@ MICA_API mica_err mica_conn_key_update(mica_conn *c, int request_peer);
  * MICA_E_ARGUMENT on a client, before the handshake ends, after close, or past 255
  * tickets on one connection. */
 MICA_API mica_err mica_conn_send_tickets(mica_conn *c, unsigned count);
+
+/*
+ * 0-RTT on a connection. A client made with mica_conn_new_client_resume, whose config has
+ * early data on and whose session allows it, offers early data in its ClientHello; it
+ * then writes early data with mica_conn_write_early until the server answers (*written <
+ * len once the session's limit is reached; MICA_E_ARGUMENT when it cannot be sent: no
+ * offer, rejected, or too late). If the server rejects it, nothing of it was delivered:
+ * send it again with mica_conn_write after the handshake if it still matters.
+ * A server reads early data with mica_conn_read_early, before the handshake completes:
+ * MICA_OK with *n > 0; MICA_OK with *n == 0 once no more early data can come; or
+ * MICA_WANT_READ (feed more). A server may answer with mica_conn_write as soon as it has
+ * sent its Finished (0.5-RTT data), before the client's Finished.
+ * mica_conn_early_data: what became of early data: known to the client at the server's
+ * EncryptedExtensions, to the server at the ClientHello.
+ */
+typedef enum mica_early {
+    MICA_EARLY_NOT_SENT = 0, /* not offered */
+    MICA_EARLY_ACCEPTED = 1,
+    MICA_EARLY_REJECTED = 2 /* offered, refused by the server (or after an HRR) */
+} mica_early;
+MICA_API mica_err mica_conn_write_early(mica_conn *c, const uint8_t *data, size_t len,
+                                        size_t *written);
+MICA_API mica_err mica_conn_read_early(mica_conn *c, uint8_t *buf, size_t cap, size_t *n);
+MICA_API mica_early mica_conn_early_data(const mica_conn *c);
+/* "not_sent", "accepted", "rejected" */
+MICA_API const char *mica_early_name(mica_early e);
+/* mica_conn_export_early: RFC 8446 7.5 early exporter (from the early_exporter_master
+ * secret): on a client that offered early data, at once; on a server that accepted it. */
+MICA_API mica_err mica_conn_export_early(const mica_conn *c, const char *label,
+                                         const uint8_t *context, size_t context_len, uint8_t *out,
+                                         size_t out_len);
 
 /* State. */
 MICA_API int mica_conn_is_connected(const mica_conn *c); /* handshake done, not failed */

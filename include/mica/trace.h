@@ -35,7 +35,8 @@ enum mica_trace_kind {
     MICA_TRACE_CERT = 4,    /* the peer's chain checked: name "verified" / "failed" / "skipped" */
     MICA_TRACE_ALERT = 5,   /* an alert: name is its RFC name; fields level, cause */
     MICA_TRACE_STATE = 6,   /* the state machine moved: name is the new state */
-    MICA_TRACE_FLIGHT = 7   /* mica finished a flight: length = bytes, fields messages */
+    MICA_TRACE_FLIGHT = 7,  /* mica finished a flight: length = bytes, fields messages */
+    MICA_TRACE_EARLY = 8    /* 0-RTT: name "offered" / "accepted" / "rejected" / "skipped" */
 };
 
 struct mica_trace_field {

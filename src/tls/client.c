@@ -276,6 +276,14 @@ mica_err mica_client_start(mica_conn *c)
         }
     }
     TRY(send_client_hello(c));
+    if (c->early_offered) {
+        /* D.4: with early data the dummy CCS comes right after the first ClientHello;
+         * then K_send = early data (Appendix A.1) with the session's suite */
+        TRY(mica_conn_send_ccs(c));
+        TRY(mica_hs_early_secrets(c, c->early_suite));
+        TRY(mica_conn_set_early_key(c, true));
+        mica_trace_early(c, true, "offered", NULL, c->early_max);
+    }
     c->ccs_ok = true;     /* a dummy CCS may come from now until the server's Finished */
     c->state = C_WAIT_SH; /* START is left at once; the dispatcher owns every later move */
     return MICA_OK;
@@ -375,6 +383,16 @@ static mica_err check_server_hello(mica_conn *c, const struct mica_server_hello 
     return MICA_OK;
 }
 
+/* early_rejected: the server will not read our 0-RTT data (the application may send it
+ * again after the handshake) */
+static void early_rejected(mica_conn *c, const char *why)
+{
+    c->early = MICA_EARLY_REJECTED;
+    mica_secret_wipe(&c->c_early);
+    mica_secret_wipe(&c->early_exp);
+    mica_trace_early(c, false, "rejected", why, 0);
+}
+
 static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_hello *hrr,
                                        const uint8_t *msg, size_t len)
 {
@@ -407,6 +425,14 @@ static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_he
     }
     c->suite = mica_suite_by_id(hrr->cipher_suite);
     c->hrr = true;
+    if (c->early_offered) {
+        /* 4.2.10: an HRR rejects 0-RTT; the second ClientHello goes in the clear and
+         * offers none, and the early secrets are dropped */
+        early_rejected(c, "the server sent a HelloRetryRequest");
+        mica_rec_dir_clear(&c->wr);
+        mica_rec_dir_init(&c->wr, true);
+        mica_ks_clear(&c->ks);
+    }
     /* 4.1.4: a PSK whose hash is not the chosen suite's cannot be used: not offered again */
     if (c->offer_psk && mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
         c->offer_psk = false;
@@ -435,10 +461,67 @@ static mica_err derive_handshake_keys(mica_conn *c, const mica_kx_shared *shared
 {
     TRY(mica_hs_handshake_secrets(c, shared));
     TRY(mica_conn_set_read_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
+    if (c->early_offered && c->early == MICA_EARLY_NOT_SENT) {
+        if (c->resumed) {
+            return MICA_OK; /* K_send stays early until the EncryptedExtensions say */
+        }
+        early_rejected(c, "the server did not resume the session");
+    }
     /* K_send = handshake now rather than at the client's Finished (Appendix A.1): nothing
      * but an alert can be sent in between, and the server, which reads with handshake keys
      * from here on, can then read that alert (BoringSSL and rustls do the same) */
     return mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE);
+}
+
+/* the ServerHello's suite and PSK choice, into the transcript (the key exchange aside) */
+static mica_err accept_server_hello(mica_conn *c, const struct mica_server_hello *sh,
+                                    const uint8_t *msg, size_t len)
+{
+    c->suite = mica_suite_by_id(sh->cipher_suite);
+    if (sh->psk_selected) {
+        /* 4.2.11: "Clients MUST verify that the server's selected_identity is within the
+         * range supplied by the client, that the server selected a cipher suite indicating
+         * a Hash associated with the PSK" (illegal_parameter otherwise) */
+        if (!c->offer_psk || sh->psk_identity != 0 ||
+            mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the server selected PSK %u, which was not offered for this suite",
+                             sh->psk_identity);
+        }
+        c->resumed = true;
+        c->proof |= MICA_PROOF_BINDER; /* our binder, their acceptance */
+        /* the PSK authenticates the server its session came from: verified if that
+         * handshake verified the chain and this config asks for verification */
+        c->verified = c->cfg->verify && c->session.verified;
+    }
+    if (!c->hrr) {
+        TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    free_shares(c);
+    return MICA_OK;
+}
+
+static bool offered_psk_ke(const mica_conn *c)
+{
+    for (size_t i = 0; i < c->cfg->psk_modes_n; i++) {
+        if (c->cfg->psk_modes[i] == MICA_PSK_KE) {
+            return c->offer_psk;
+        }
+    }
+    return false;
+}
+
+/* psk_ke (4.2.9): the server resumed without a key exchange */
+static mica_err on_psk_only_hello(mica_conn *c, const struct mica_server_hello *sh,
+                                  const uint8_t *msg, size_t len, enum mica_state *next)
+{
+    c->group = NULL;
+    TRY(accept_server_hello(c, sh, msg, len));
+    c->psk_mode = MICA_PSK_KE;
+    TRY(derive_handshake_keys(c, NULL));
+    *next = C_WAIT_EE;
+    return MICA_OK;
 }
 
 static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
@@ -466,8 +549,12 @@ static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
                          "the ServerHello's cipher suite differs from the HelloRetryRequest's");
     }
     if ((sh.present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0) {
-        /* without PSK, key_share is mandatory (4.2.8, 9.2) */
-        return mica_fail(c, MICA_E_MISSING_EXTENSION, "the ServerHello has no key_share");
+        /* without PSK, key_share is mandatory (4.2.8, 9.2); with one, only if we offered
+         * psk_ke (4.2.9) */
+        if (!sh.psk_selected || !offered_psk_ke(c)) {
+            return mica_fail(c, MICA_E_MISSING_EXTENSION, "the ServerHello has no key_share");
+        }
+        return on_psk_only_hello(c, &sh, msg, len, next);
     }
     mine = share_for(c, sh.share.group);
     if (mine == NULL) {
@@ -483,28 +570,7 @@ static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
                          mica_kx_group(mine)->name, mica_err_sentence(err));
     }
     c->group = mica_kx_group(mine);
-    c->suite = mica_suite_by_id(sh.cipher_suite);
-    if (sh.psk_selected) {
-        /* 4.2.11: "Clients MUST verify that the server's selected_identity is within the
-         * range supplied by the client, that the server selected a cipher suite indicating
-         * a Hash associated with the PSK" (illegal_parameter otherwise) */
-        if (!c->offer_psk || sh.psk_identity != 0 ||
-            mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
-            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
-                             "the server selected PSK %u, which was not offered for this suite",
-                             sh.psk_identity);
-        }
-        c->resumed = true;
-        c->proof |= MICA_PROOF_BINDER; /* our binder, their acceptance */
-        /* the PSK authenticates the server its session came from: verified if that
-         * handshake verified the chain and this config asks for verification */
-        c->verified = c->cfg->verify && c->session.verified;
-    }
-    if (!c->hrr) {
-        TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
-    }
-    TRY(mica_transcript_add(&c->t, msg, len));
-    free_shares(c);
+    TRY(accept_server_hello(c, &sh, msg, len));
     TRY(derive_handshake_keys(c, &shared));
     *next = C_WAIT_EE;
     return MICA_OK;
@@ -544,6 +610,19 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
         if (c->cfg->record_size_limit != 0) {
             TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit));
         }
+    }
+    if (c->early_offered && c->early == MICA_EARLY_NOT_SENT) {
+        if (!ee.early_data) {
+            early_rejected(c, "the server's EncryptedExtensions do not accept it");
+            TRY(mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+        } else {
+            c->early = MICA_EARLY_ACCEPTED;
+            mica_trace_early(c, false, "accepted", NULL, c->early_count);
+        }
+    } else if (ee.early_data) {
+        /* 4.2.10: early_data in EE only answers ours, and only with the first PSK */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server accepts early data that was not sent with a resumption");
     }
     TRY(mica_transcript_add(&c->t, msg, len));
     /* Appendix A.1: a resumption has no certificate; the Finished comes next */
@@ -727,6 +806,13 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
     c->ccs_ok = false;
     TRY(mica_hs_app_secrets(c));
     TRY(mica_conn_set_read_key(c, &c->s_ap, MICA_EPOCH_APPLICATION));
+    if (c->early == MICA_EARLY_ACCEPTED) {
+        /* 4.5: EndOfEarlyData, the last message under the early key */
+        static const uint8_t eoed[] = {MICA_HS_END_OF_EARLY_DATA, 0, 0, 0};
+        TRY(mica_conn_send_hs(c, eoed, sizeof(eoed)));
+        TRY(mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+        mica_secret_wipe(&c->c_early);
+    }
     TRY(send_second_flight(c));
     TRY(mica_conn_set_write_key(c, &c->c_ap, MICA_EPOCH_APPLICATION));
     TRY(mica_hs_complete(c));

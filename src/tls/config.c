@@ -72,6 +72,8 @@ void mica_config_free(mica_config *cfg)
         mica_x509_chain_free(cfg->chains[i]);
     }
     mica_x509_store_free(cfg->store);
+    mica_cache_free(cfg->cache);
+    mica_replay_free(cfg->replay_own);
     mica_mem_free_secret(cfg);
 }
 

@@ -172,6 +172,7 @@ void mica_conn_free(mica_conn *c)
     mica_mem_free_secret(c->hs);
     mica_mem_free_secret(c->app);
     mica_mem_free_secret(c->out);
+    mica_mem_free_secret(c->early_buf);
     mica_mem_free_secret(c); /* traffic secrets live in the struct */
 }
 
@@ -480,6 +481,19 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
     return c->err;
 }
 
+static mica_err skip_early(mica_conn *c, size_t len)
+{
+    if (len > c->early_skip) {
+        /* more than the client may send: not early data, or too much of it */
+        return mica_fail(c, MICA_E_BAD_RECORD_MAC,
+                         "a record does not decrypt, and is more than the rejected early "
+                         "data the client could still send");
+    }
+    c->early_skip -= (uint32_t)len;
+    mica_trace_early(c, false, "skipped", NULL, len);
+    return MICA_OK;
+}
+
 static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
 {
     enum mica_content_type type = MICA_CT_INVALID;
@@ -504,10 +518,23 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
         return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
                            received MUST be ignored." -- not even decrypted */
     }
+    if (c->early_skip > 0 && c->state == S_START && rec[0] == MICA_CT_APPLICATION_DATA) {
+        /* 4.2.10: after a HelloRetryRequest, "skipping all records with an external
+         * content type of application_data" (the rejected 0-RTT) */
+        return skip_early(c, len - MICA_RECORD_HEADER_LEN);
+    }
     err = mica_rec_open(&c->rd, rec, len, &type, &content, &content_len);
-
+    if (err == MICA_E_BAD_RECORD_MAC && c->early_skip > 0 && c->rd.epoch == MICA_EPOCH_HANDSHAKE) {
+        /* 4.2.10: with 0-RTT rejected, records that do not decrypt with the handshake
+         * key are the client's early data: skipped, up to the limit */
+        return skip_early(c, len - MICA_RECORD_HEADER_LEN);
+    }
     if (err != MICA_OK) {
         return fail_plain(c, err);
+    }
+    if (c->early_skip > 0 && c->rd.epoch == MICA_EPOCH_HANDSHAKE &&
+        rec[0] == MICA_CT_APPLICATION_DATA) {
+        c->early_skip = 0; /* a record decrypted: the client's handshake flight has begun */
     }
     if (c->closed && c->state != MICA_ST_CONNECTED && type != MICA_CT_ALERT) {
         return MICA_OK; /* we canceled the handshake: only the peer's closure matters now */
@@ -523,6 +550,9 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
     case MICA_CT_ALERT: return on_alert(c, content, content_len);
     case MICA_CT_HANDSHAKE: return on_handshake(c, content, content_len);
     case MICA_CT_APPLICATION_DATA:
+        if (c->state == S_WAIT_EOED && c->rd.epoch == MICA_EPOCH_EARLY) {
+            return mica_early_append(c, content, content_len); /* accepted 0-RTT */
+        }
         if (c->state != MICA_ST_CONNECTED || c->rd.epoch != MICA_EPOCH_APPLICATION) {
             return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
                              "the peer sent application data before the handshake completed");
@@ -615,7 +645,9 @@ mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *
     *written = 0;
     TRY(c->err);
     ENSURE(!c->closed, MICA_E_CLOSED);
-    if (c->state != MICA_ST_CONNECTED) {
+    /* a server may send once its Finished is out (0.5-RTT, RFC 8446 Appendix A.2) */
+    if (c->state != MICA_ST_CONNECTED &&
+        !(c->server && c->wr.epoch == MICA_EPOCH_APPLICATION && c->state != S_START)) {
         return MICA_WANT_READ; /* the handshake is not done: feed the engine first */
     }
     room = MICA_MAX_OUT_BUFFER - (c->out_len - c->out_off);

@@ -40,6 +40,13 @@
 #define MICA_MAX_SESSION_ID 32u
 #define MICA_MAX_TICKET 1024u      /* a ticket mica keeps to offer (its own are ~330 bytes) */
 #define MICA_MAX_SESSION_LEN 2048u /* a session blob (psk.c) */
+#define MICA_SESSION_ID_LEN 32u    /* a stateful ticket: the session cache's key */
+#define MICA_MAX_SESSION_CACHE (1u << 20)
+#define MICA_MAX_EARLY_DATA (1u << 20) /* the most 0-RTT data a server may accept */
+#define MICA_EARLY_SKIP_DEFAULT 16384u /* rejected 0-RTT skipped when none is accepted */
+#define MICA_EARLY_WINDOW_MS 10000u    /* ticket age tolerance for 0-RTT (RFC 8446 8.3) */
+#define MICA_PSK_KE 0u                 /* psk_key_exchange_modes values (4.2.9) */
+#define MICA_PSK_DHE_KE 1u
 
 /* A resumable session: the server's ticket state, or what a client keeps (psk.c). */
 struct mica_session {
@@ -52,6 +59,7 @@ struct mica_session {
     mica_secret psk;
     char sni[MICA_MAX_SERVER_NAME + 1];
     char alpn[256];
+    uint32_t max_early;              /* 0-RTT bytes the ticket allows (0: none) */
     uint8_t ticket[MICA_MAX_TICKET]; /* client: the ticket to offer */
     size_t ticket_len;
     bool verified; /* client: the server's chain was verified when the session was made */
@@ -87,6 +95,15 @@ struct mica_config {
     unsigned ticket_rotate;    /* seconds: a new ticket key each period */
     void (*session_cb)(void *ctx, const char *server_name, const uint8_t *session, size_t len);
     void *session_ctx;
+    uint8_t psk_modes[2]; /* MICA_PSK_DHE_KE / MICA_PSK_KE in preference order */
+    size_t psk_modes_n;
+    uint32_t early_max; /* server: 0-RTT bytes accepted (0: off); client: sent at most */
+    /* the shared mutable stores (store.c), each with its own lock; see mica.h */
+    struct mica_cache *cache;       /* stateful single-use tickets (NULL: stateless) */
+    struct mica_replay *replay_own; /* the built-in ClientHello recording */
+    int (*replay)(void *ctx, const uint8_t id[32], uint64_t now_ms, uint64_t keep_ms);
+    void *replay_ctx;    /* replay: the application's store instead of replay_own */
+    bool no_anti_replay; /* mica_config_insecure_no_anti_replay */
     mica_trace_cb trace; /* NULL: no events are built at all */
     void *trace_ctx;
     uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
@@ -105,6 +122,7 @@ enum mica_state {
     C_WAIT_FINISHED,
     /* server, A.2 */
     S_START,
+    S_WAIT_EOED,
     S_WAIT_FINISHED,
     /* both */
     MICA_ST_CONNECTED,
@@ -182,6 +200,22 @@ struct mica_conn {
     struct mica_session session; /* client: the session offered; server: the one accepted */
     mica_secret res_master;      /* resumption_master_secret: each ticket's PSK comes from it */
     unsigned tickets_sent;       /* server: NewSessionTickets so far (their nonces) */
+    uint8_t psk_mode;            /* MICA_PSK_DHE_KE or MICA_PSK_KE, when resumed */
+    bool psk_fresh;              /* server: the ticket age is within the 0-RTT window */
+    bool psk_stateful;           /* server: a single-use ticket of the session cache */
+    uint8_t binder_id[32];       /* server: the accepted binder, the hello's anti-replay id */
+
+    /* 0-RTT (RFC 8446 4.2.10) */
+    mica_early early;     /* what became of early data (mica.h) */
+    bool early_offered;   /* the ClientHello carried early_data */
+    bool early_done;      /* server: no more early data can come (EOED, or none) */
+    uint32_t early_max;   /* client: bytes still allowed; server: the accepted limit */
+    uint32_t early_count; /* bytes sent (client) or received (server) */
+    uint32_t early_skip;  /* server: rejected 0-RTT bytes that may still be skipped */
+    const struct mica_suite *early_suite; /* client: the session's suite protects 0-RTT */
+    mica_secret c_early, early_exp;       /* client_early_traffic_secret, its exporter master */
+    uint8_t *early_buf;                   /* server: received early data not read yet */
+    size_t early_len, early_off;
 
     /* closing */
     bool peer_closed; /* close_notify received */
@@ -203,11 +237,35 @@ MICA_MUST mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len);
 MICA_MUST mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch,
                                    const uint8_t *msg, size_t len);
 void mica_psk_defaults(mica_config *cfg);
+/* server: whether the ClientHello's 0-RTT data is accepted (c->early), after the PSK and
+ * ALPN are chosen; retry: an HRR is about to be sent (rejected then) */
+MICA_MUST mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,
+                                         bool retry);
+/* server: early data received in WAIT_EOED, within the accepted limit (early.c) */
+MICA_MUST mica_err mica_early_append(mica_conn *c, const uint8_t *p, size_t len);
+
+/* The shared stores (store.c). */
+struct mica_replay;
+MICA_MUST mica_err mica_replay_new(struct mica_replay **out);
+void mica_replay_free(struct mica_replay *r);
+/* 1: id was not seen and is recorded for keep_ms; 0: seen (a replay) or no room */
+int mica_replay_check(void *ctx, const uint8_t id[32], uint64_t now_ms, uint64_t keep_ms);
+struct mica_cache;
+MICA_MUST mica_err mica_cache_new(size_t n, struct mica_cache **out);
+void mica_cache_free(struct mica_cache *c);
+MICA_MUST mica_err mica_cache_put(struct mica_cache *c, const uint8_t *id, const uint8_t *state,
+                                  size_t len);
+/* takes the session out (single use); MICA_E_DECODE when there is none for id */
+MICA_MUST mica_err mica_cache_take(struct mica_cache *c, const uint8_t *id, uint8_t *state,
+                                   size_t cap, size_t *len);
+size_t mica_cache_count(struct mica_cache *c);
 
 /* Trace events (trace.c); each returns at once when the config has no trace callback. */
 void mica_trace_message(mica_conn *c, bool sent, const uint8_t *msg, size_t len);
 void mica_trace_event(mica_conn *c, enum mica_trace_kind kind, bool sent, const char *name);
 void mica_trace_cert(mica_conn *c, const char *result, const char *why);
+/* 0-RTT: result "offered", "accepted", "rejected" (why) or "skipped" (bytes) */
+void mica_trace_early(mica_conn *c, bool sent, const char *result, const char *why, size_t bytes);
 void mica_trace_alert(mica_conn *c, bool sent, uint8_t level, uint8_t desc, const char *cause);
 void mica_trace_flight(mica_conn *c);
 
@@ -231,6 +289,8 @@ MICA_MUST mica_err mica_conn_send_ccs(mica_conn *c);
 /* Key changes: install keys on the read or write side, from a traffic secret. */
 MICA_MUST mica_err mica_conn_set_read_key(mica_conn *c, const mica_secret *s, enum mica_epoch e);
 MICA_MUST mica_err mica_conn_set_write_key(mica_conn *c, const mica_secret *s, enum mica_epoch e);
+/* the early data keys: the session's suite (client) or the chosen one (server) */
+MICA_MUST mica_err mica_conn_set_early_key(mica_conn *c, bool write);
 
 /* The NSS key log line for a secret ("CLIENT_HANDSHAKE_TRAFFIC_SECRET" etc.). */
 void mica_conn_keylog(mica_conn *c, const char *label, const mica_secret *s);
@@ -267,6 +327,9 @@ MICA_MUST mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base
 MICA_MUST mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert);
 /* the handshake secrets from the (EC)DHE secret, over ClientHello..ServerHello */
 MICA_MUST mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared);
+/* the early secrets (client_early_traffic_secret, early exporter) over the ClientHello,
+ * from the PSK: the key schedule is left in its EARLY stage for the handshake secrets */
+MICA_MUST mica_err mica_hs_early_secrets(mica_conn *c, const struct mica_suite *suite);
 /* master secret, application traffic secrets and exporter, over ..server Finished */
 MICA_MUST mica_err mica_hs_app_secrets(mica_conn *c);
 /* after both Finished: the resumption master secret when wanted (client: the application

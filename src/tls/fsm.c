@@ -19,6 +19,7 @@ static const char *const state_names[MICA_ST__COUNT] = {
     [C_WAIT_CV] = "C_WAIT_CV",
     [C_WAIT_FINISHED] = "C_WAIT_FINISHED",
     [S_START] = "S_START",
+    [S_WAIT_EOED] = "S_WAIT_EOED",
     [S_WAIT_FINISHED] = "S_WAIT_FINISHED",
     [MICA_ST_CONNECTED] = "CONNECTED",
 };

@@ -91,16 +91,42 @@ bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len)
     return false;
 }
 
+mica_err mica_hs_early_secrets(mica_conn *c, const struct mica_suite *suite)
+{
+    uint8_t th[MICA_MAX_HASH_LEN];
+
+    /* RFC 8446 7.1: client_early_traffic_secret and early_exporter_master_secret, over
+     * the ClientHello, from the PSK's early secret */
+    mica_ks_clear(&c->ks);
+    mica_ks_init(&c->ks, suite->hash);
+    TRY(mica_ks_early(&c->ks, c->session.psk.b, c->session.psk.len));
+    TRY(mica_transcript_hash_with(&c->t, suite->hash, NULL, 0, th));
+    TRY(mica_ks_early_traffic(&c->ks, th, &c->c_early));
+    TRY(mica_ks_early_exporter(&c->ks, th, &c->early_exp));
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "c e traffic");
+    mica_trace_event(c, MICA_TRACE_SECRET, true, "e exp master");
+    mica_conn_keylog(c, "CLIENT_EARLY_TRAFFIC_SECRET", &c->c_early);
+    mica_conn_keylog(c, "EARLY_EXPORTER_SECRET", &c->early_exp);
+    return MICA_OK;
+}
+
 mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
 {
     uint8_t th[MICA_MAX_HASH_LEN];
 
-    /* RFC 8446 7.1: the early secret from the resumption PSK, or from zeros */
-    mica_ks_init(&c->ks, c->suite->hash);
-    TRY(mica_ks_early(&c->ks, c->resumed ? c->session.psk.b : NULL,
-                      c->resumed ? c->session.psk.len : 0));
+    /* RFC 8446 7.1: the early secret from the resumption PSK, or from zeros; a client
+     * that sent 0-RTT has it already (the same PSK, so the same secret) unless the
+     * server chose not to resume */
+    if (c->ks.stage != MICA_KS_EARLY || !c->resumed || c->ks.hash != c->suite->hash) {
+        mica_ks_clear(&c->ks);
+        mica_ks_init(&c->ks, c->suite->hash);
+        TRY(mica_ks_early(&c->ks, c->resumed ? c->session.psk.b : NULL,
+                          c->resumed ? c->session.psk.len : 0));
+    }
     mica_secret_wipe(&c->session.psk); /* in the early secret now; not needed again */
-    TRY(mica_ks_handshake(&c->ks, shared->b, shared->len));
+    /* psk_ke (4.2.9): no (EC)DHE, the handshake secret is extracted from zeros */
+    TRY(mica_ks_handshake(&c->ks, shared != NULL ? shared->b : NULL,
+                          shared != NULL ? shared->len : 0));
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_ks_hs_traffic(&c->ks, th, &c->c_hs, &c->s_hs));
     mica_trace_event(c, MICA_TRACE_SECRET, true, "handshake secret");

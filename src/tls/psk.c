@@ -10,10 +10,11 @@
  * key_name = e (8 bytes) | okm[32..40). So keys rotate with no shared mutable state
  * (threads and processes that share the secret agree on every period's key), a server
  * still opens the tickets of earlier periods while they can be alive, and a ticket from
- * another secret is told apart by its name before any decryption. The state, and a client's session blob, hold:
- *     version(1) suite(2) issued_ms(8) auth_ms(8) lifetime(4) age_add(4) psk<1..64>
- *     sni<0..255>
- *     alpn<0..255>
+ * another secret is told apart by its name before any decryption. With a session cache
+ * (store.c) a ticket is instead 32 random bytes naming the state kept in the cache.
+ * The state, and a client's session blob, hold:
+ *     version(1) suite(2) issued_ms(8) auth_ms(8) lifetime(4) age_add(4) max_early(4)
+ *     psk<1..64> sni<0..255> alpn<0..255>
  * A client's session blob is: version(1) verified(1) state ticket<1..2^16-1> check(32),
  * verified saying whether the server's chain was verified in the handshake that made it,
  * check the SHA-256 of all before it: a blob damaged in storage is refused, not offered
@@ -24,8 +25,8 @@
 
 #include "tls/conn.h"
 
-#define STATE_VERSION 1u
-#define SESSION_VERSION 1u
+#define STATE_VERSION 2u /* 2: max_early */
+#define SESSION_VERSION 2u
 #define TICKET_NAME_LEN 16u
 #define TICKET_NONCE_LEN 12u
 #define TICKET_TAG_LEN 16u
@@ -43,6 +44,7 @@ static void write_state(mica_wr *w, const struct mica_session *s)
     mica_wr_u64(w, s->auth_ms);
     mica_wr_u32(w, s->lifetime);
     mica_wr_u32(w, s->age_add);
+    mica_wr_u32(w, s->max_early);
     mica_wr_open8(w, &m);
     mica_wr_bytes(w, s->psk.b, s->psk.len);
     mica_wr_close(w, m);
@@ -63,6 +65,7 @@ static mica_err read_state(mica_rd *r, struct mica_session *s)
     TRY(mica_rd_u64(r, &s->auth_ms));
     TRY(mica_rd_u32(r, &s->lifetime));
     TRY(mica_rd_u32(r, &s->age_add));
+    TRY(mica_rd_u32(r, &s->max_early));
     TRY(mica_rd_vec8(r, &psk, 1, MICA_MAX_HASH_LEN));
     TRY(mica_rd_vec8(r, &sni, 0, MICA_MAX_SERVER_NAME));
     TRY(mica_rd_vec8(r, &alpn, 0, 255));
@@ -151,6 +154,17 @@ static mica_err seal_ticket(const mica_config *cfg, const struct mica_session *s
     return err;
 }
 
+static mica_err read_versioned_state(const uint8_t *p, size_t n, struct mica_session *s)
+{
+    mica_rd r = mica_rd_init(p, n);
+    uint8_t version = 0;
+
+    TRY(mica_rd_u8(&r, &version));
+    ENSURE(version == STATE_VERSION, MICA_E_DECODE);
+    TRY(read_state(&r, s));
+    return mica_rd_end(&r);
+}
+
 /* open_ticket: the state of a ticket this config sealed, or MICA_E_DECODE */
 static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_session *s)
 {
@@ -159,8 +173,6 @@ static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_
     uint64_t epoch = 0, now_s;
     mica_aead *aead = NULL;
     size_t n;
-    mica_rd r;
-    uint8_t version = 0;
     mica_err err;
 
     ENSURE(ticket.n > TICKET_NAME_LEN + TICKET_NONCE_LEN + TICKET_TAG_LEN &&
@@ -192,20 +204,49 @@ static mica_err open_ticket(const mica_config *cfg, mica_rd ticket, struct mica_
     }
     mica_aead_free(aead);
     if (err == MICA_OK) {
-        r = mica_rd_init(buf, n);
-        err = mica_rd_u8(&r, &version);
-        if (err == MICA_OK && version != STATE_VERSION) {
-            err = MICA_E_DECODE;
-        }
-        if (err == MICA_OK) {
-            err = read_state(&r, s);
-        }
-        if (err == MICA_OK) {
-            err = mica_rd_end(&r);
-        }
+        err = read_versioned_state(buf, n, s);
     }
     mica_mem_wipe(buf, sizeof(buf));
     return err == MICA_OK ? MICA_OK : MICA_E_DECODE;
+}
+
+/* take_cached: the state a stateful ticket names, taken out of the cache (single use) */
+static mica_err take_cached(const mica_config *cfg, mica_rd ticket, struct mica_session *s)
+{
+    uint8_t buf[1024];
+    size_t n = 0;
+    mica_err err;
+
+    ENSURE(cfg->cache != NULL && ticket.n == MICA_SESSION_ID_LEN, MICA_E_DECODE);
+    err = mica_cache_take(cfg->cache, ticket.p, buf, sizeof(buf), &n);
+    if (err == MICA_OK) {
+        err = read_versioned_state(buf, n, s);
+    }
+    mica_mem_wipe(buf, sizeof(buf));
+    return err == MICA_OK ? MICA_OK : MICA_E_DECODE;
+}
+
+/* cache_ticket: keep the state in the session cache under a random name, the ticket */
+static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *s, uint8_t *ticket,
+                             size_t *len)
+{
+    uint8_t buf[1024];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t n = 0;
+    mica_err err;
+
+    mica_wr_u8(&w, STATE_VERSION);
+    write_state(&w, s);
+    err = mica_wr_finish(&w, &n);
+    if (err == MICA_OK) {
+        err = mica_rand(ticket, MICA_SESSION_ID_LEN);
+    }
+    if (err == MICA_OK) {
+        err = mica_cache_put(cfg->cache, ticket, buf, n);
+    }
+    mica_mem_wipe(buf, sizeof(buf));
+    *len = MICA_SESSION_ID_LEN;
+    return err;
 }
 
 /* one NewSessionTicket, its PSK derived from rms with nonce (RFC 8446 4.6.1) */
@@ -227,7 +268,9 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     TRY(mica_ks_resumption_psk(c->suite->hash, rms, &nonce, 1, &s.psk));
     memcpy(s.sni, c->server_name, sizeof(s.sni));
     memcpy(s.alpn, c->alpn, sizeof(s.alpn));
-    err = seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
+    s.max_early = c->cfg->early_max;
+    err = c->cfg->cache != NULL ? cache_ticket(c->cfg, &s, ticket, &ticket_len)
+                                : seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
     mica_secret_wipe(&s.psk);
     if (err != MICA_OK) {
         mica_mem_wipe(ticket, sizeof(ticket)); /* it may hold the state in the clear */
@@ -241,7 +284,14 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     mica_wr_open16(&w, &t);
     mica_wr_bytes(&w, ticket, ticket_len);
     mica_wr_close(&w, t);
-    mica_wr_u16(&w, 0); /* no extensions (early_data arrives with 0-RTT) */
+    mica_wr_open16(&w, &t);
+    if (s.max_early > 0) {
+        /* 4.2.10: early_data with max_early_data_size: this ticket may carry 0-RTT */
+        mica_wr_u16(&w, MICA_EXT_EARLY_DATA);
+        mica_wr_u16(&w, 4);
+        mica_wr_u32(&w, s.max_early);
+    }
+    mica_wr_close(&w, t);
     mica_msg_close(&w, m);
     TRY(mica_wr_finish(&w, &len));
     return mica_conn_send_hs(c, msg, len);
@@ -305,6 +355,8 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
     s.lifetime =
         nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
     s.age_add = nst->age_add;
+    /* 4.2.10: the ticket allows 0-RTT only with early_data (max_early_data_size) */
+    s.max_early = (nst->present & mica_ext_bit(MICA_EXT_EARLY_DATA)) != 0 ? nst->max_early_data : 0;
     err =
         mica_ks_resumption_psk(c->suite->hash, &c->res_master, nst->nonce.p, nst->nonce.n, &s.psk);
     if (err != MICA_OK) {
@@ -366,6 +418,13 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
     for (size_t i = 0; i < c->cfg->suites_n; i++) {
         if (c->cfg->suites[i] == s->suite) {
             c->offer_psk = true;
+            /* 4.2.10: 0-RTT when the ticket allows it and the application wants it, with
+             * the session's suite and at most the smaller of the two limits */
+            if (c->cfg->early_max > 0 && s->max_early > 0) {
+                c->early_offered = true;
+                c->early_suite = mica_suite_by_id(s->suite);
+                c->early_max = s->max_early < c->cfg->early_max ? s->max_early : c->cfg->early_max;
+            }
             return MICA_OK;
         }
     }
@@ -404,12 +463,18 @@ void mica_psk_write_offer(mica_conn *c, mica_wr *w)
     if (!c->offer_psk) {
         return;
     }
-    /* 4.2.9: psk_dhe_ke only: every resumption keeps forward secrecy */
+    if (c->early_offered && !c->hrr) {
+        /* 4.2.10: early_data, empty; never in the ClientHello that answers an HRR */
+        c->offered |= mica_ext_bit(MICA_EXT_EARLY_DATA);
+        mica_wr_u16(w, MICA_EXT_EARLY_DATA);
+        mica_wr_u16(w, 0);
+    }
+    /* 4.2.9: the configured modes (psk_dhe_ke alone by default: forward secrecy) */
     c->offered |= mica_ext_bit(MICA_EXT_PSK_KEY_EXCHANGE_MODES);
     mica_wr_u16(w, MICA_EXT_PSK_KEY_EXCHANGE_MODES);
-    mica_wr_u16(w, 2);
-    mica_wr_u8(w, 1);
-    mica_wr_u8(w, 1); /* psk_dhe_ke */
+    mica_wr_u16(w, (uint16_t)(1 + c->cfg->psk_modes_n));
+    mica_wr_u8(w, (uint8_t)c->cfg->psk_modes_n);
+    mica_wr_bytes(w, c->cfg->psk_modes, c->cfg->psk_modes_n);
     /* 4.2.11: pre_shared_key, the last extension */
     c->offered |= mica_ext_bit(MICA_EXT_PRE_SHARED_KEY);
     mica_wr_u16(w, MICA_EXT_PRE_SHARED_KEY);
@@ -445,19 +510,35 @@ mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len)
 
 /* ---- server: accepting a PSK ------------------------------------------------------- */
 
+/* choose_mode: the first of the server's PSK modes the client offers (4.2.9), or -1 */
+static int choose_mode(const mica_config *cfg, uint8_t offered)
+{
+    for (size_t i = 0; i < cfg->psk_modes_n; i++) {
+        if ((offered & (1u << cfg->psk_modes[i])) != 0) {
+            return cfg->psk_modes[i];
+        }
+    }
+    return -1;
+}
+
 mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const uint8_t *msg,
                          size_t len)
 {
     struct mica_session s;
     mica_rd ids = ch->psk.identities, binders = ch->psk.binders, identity, binder;
     uint32_t age = 0;
-    uint64_t now = mica_clock_now(&c->cfg->clock);
+    uint64_t now = mica_clock_now(&c->cfg->clock), server_age, client_age;
     uint8_t want[MICA_MAX_HASH_LEN];
     const struct mica_hash_desc *h;
+    int mode;
     mica_err err;
 
-    /* only psk_dhe_ke (4.2.9): a client offering psk_ke alone gets a full handshake */
-    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0 || (ch->psk_modes & 2u) == 0) {
+    if ((ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) == 0) {
+        return MICA_OK;
+    }
+    /* a client whose modes this server does not allow gets a full handshake (4.2.9) */
+    mode = choose_mode(c->cfg, ch->psk_modes);
+    if (mode < 0) {
         return MICA_OK;
     }
     /* the binder covers msg[0..binders_offset): the decoder put it inside the message */
@@ -466,7 +547,15 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     TRY(mica_ext_next_psk_identity(&ids, &identity, &age));
     TRY(mica_ext_next_psk_binder(&binders, &binder));
     memset(&s, 0, sizeof(s));
-    if (open_ticket(c->cfg, identity, &s) != MICA_OK || !usable(&s, now)) {
+    err = identity.n == MICA_SESSION_ID_LEN ? take_cached(c->cfg, identity, &s)
+                                            : open_ticket(c->cfg, identity, &s);
+    /* 8.3: the age the client reports (obfuscated_ticket_age - ticket_age_add) against the
+     * one the server knows; a ticket whose reported age is past its lifetime by more than
+     * the window is not accepted either (its client's clock or the ticket is wrong) */
+    server_age = now >= s.issued_ms ? now - s.issued_ms : 0;
+    client_age = (uint32_t)(age - s.age_add);
+    if (err != MICA_OK || !usable(&s, now) ||
+        client_age > (uint64_t)s.lifetime * 1000u + MICA_EARLY_WINDOW_MS) {
         mica_secret_wipe(&s.psk);
         return MICA_OK; /* unknown, altered or expired: a full handshake (4.2.11) */
     }
@@ -488,13 +577,22 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     }
     c->proof |= MICA_PROOF_BINDER;
     c->resumed = true;
+    c->psk_mode = (uint8_t)mode;
     c->session = s;
+    /* for 0-RTT: within the window, and the ClientHello's identity for anti-replay (the
+     * binder: an HMAC over the whole hello, so unique to it) */
+    c->psk_fresh = (client_age > server_age ? client_age - server_age : server_age - client_age) <=
+                   MICA_EARLY_WINDOW_MS;
+    c->psk_stateful = identity.n == MICA_SESSION_ID_LEN;
+    memcpy(c->binder_id, binder.p, sizeof(c->binder_id));
     mica_secret_wipe(&s.psk);
     return MICA_OK;
 }
 
 void mica_psk_defaults(mica_config *cfg)
 {
+    cfg->psk_modes[0] = MICA_PSK_DHE_KE;
+    cfg->psk_modes_n = 1;
     cfg->tickets = 2;
     cfg->ticket_lifetime = TICKET_LIFETIME_DEFAULT;
     cfg->ticket_rotate = TICKET_ROTATE_DEFAULT;

@@ -43,8 +43,9 @@
  *                            CONNECTED
  *
  * RECVD_CH and NEGOTIATED wait for no message: on_client_hello passes through them in one
- * step. WAIT_FLIGHT2 without 0-RTT or client authentication is WAIT_FINISHED; WAIT_EOED,
- * WAIT_CERT and WAIT_CV arrive with the resumption and certificates issues.
+ * step. WAIT_FLIGHT2 without client authentication is WAIT_FINISHED; WAIT_CERT and
+ * WAIT_CV arrive with the certificates issue. In WAIT_EOED the client's accepted 0-RTT
+ * data arrives under the early key (conn.c hands it to mica_conn_read_early).
  */
 #include <string.h>
 
@@ -449,16 +450,16 @@ static mica_err send_server_hello(mica_conn *c, const struct mica_client_hello *
 
     TRY(mica_rand(random, sizeof(random)));
     write_hello_head(&w, random, ch->session_id, c->suite->id, &msg, &ext);
-    mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
-    mica_wr_open16(&w, &m);
-    mica_wr_u16(&w, c->group->id);
-    {
+    if (c->group != NULL) {
         size_t k;
+        mica_wr_u16(&w, MICA_EXT_KEY_SHARE);
+        mica_wr_open16(&w, &m);
+        mica_wr_u16(&w, c->group->id);
         mica_wr_open16(&w, &k);
         mica_wr_bytes(&w, share, share_len);
         mica_wr_close(&w, k);
+        mica_wr_close(&w, m);
     }
-    mica_wr_close(&w, m);
     if (c->resumed) {
         /* 4.2.11: selected_identity, the first (and only) PSK mica accepts */
         mica_wr_u16(&w, MICA_EXT_PRE_SHARED_KEY);
@@ -494,6 +495,11 @@ static mica_err send_encrypted_extensions(mica_conn *c, const struct mica_client
         mica_wr_close(&w, len);
         mica_wr_close(&w, list);
         mica_wr_close(&w, m);
+    }
+    if (c->early == MICA_EARLY_ACCEPTED) {
+        /* 4.2.10: an empty early_data says the 0-RTT data is accepted */
+        mica_wr_u16(&w, MICA_EXT_EARLY_DATA);
+        mica_wr_u16(&w, 0);
     }
     if ((ch->present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         /* RFC 8449 4: answer with our own limit (2^14 + 1 when we set none) */
@@ -574,18 +580,28 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     /* the key log names each secret by the ClientHello's random (after an HRR the same:
      * RFC 8446 4.1.2) */
     memcpy(c->client_random, ch->random, sizeof(c->client_random));
-    err = mica_kx_encap(c->group, share->key.p, share->key.n, pub, sizeof(pub), &pub_len, &shared);
-    if (err != MICA_OK) {
-        return mica_fail(c, err, "the client's %s key share is invalid: %s", c->group->name,
-                         mica_err_sentence(err));
+    if (c->resumed && c->psk_mode == MICA_PSK_KE) {
+        c->group = NULL; /* 4.2.9 psk_ke: no key exchange, no key_share in the ServerHello */
+    } else {
+        err = mica_kx_encap(c->group, share->key.p, share->key.n, pub, sizeof(pub), &pub_len,
+                            &shared);
+        if (err != MICA_OK) {
+            return mica_fail(c, err, "the client's %s key share is invalid: %s", c->group->name,
+                             mica_err_sentence(err));
+        }
     }
     TRY(send_server_hello(c, ch, pub, pub_len));
     if (!c->hrr && ch->session_id.n > 0) {
         TRY(mica_conn_send_ccs(c)); /* D.4 */
     }
-    TRY(mica_hs_handshake_secrets(c, &shared));
+    TRY(mica_hs_handshake_secrets(c, c->group != NULL ? &shared : NULL));
     TRY(mica_conn_set_write_key(c, &c->s_hs, MICA_EPOCH_HANDSHAKE));
-    TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+    /* A.2: K_recv = early data with 0-RTT, else handshake */
+    if (c->early == MICA_EARLY_ACCEPTED) {
+        TRY(mica_conn_set_early_key(c, false));
+    } else {
+        TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+    }
     TRY(send_encrypted_extensions(c, ch));
     if (!c->resumed) { /* 2.2: a resumed handshake is authenticated by the PSK */
         TRY(send_certificate(c));
@@ -658,6 +674,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
         TRY(keep_server_name(c, ch.server_name));
     }
     if (!found) {
+        TRY(mica_psk_decide_early(c, &ch, true));
         *next = S_START;
         return send_hello_retry_request(c, c->group, msg, len, &ch);
     }
@@ -667,6 +684,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
         TRY(choose_cert(c, &ch));
     }
     TRY(choose_alpn(c, &ch));
+    TRY(mica_psk_decide_early(c, &ch, false));
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
         /* RFC 8449 4: we answer with our limit; the client's protected records must keep
@@ -679,7 +697,27 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
         TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
     }
     TRY(mica_transcript_add(&c->t, msg, len));
+    if (c->early == MICA_EARLY_ACCEPTED) {
+        TRY(mica_hs_early_secrets(c, c->suite)); /* over the ClientHello alone */
+    }
     TRY(negotiate(c, &ch, &share));
+    /* Appendix A.2: with 0-RTT the early data and EndOfEarlyData come first */
+    *next = c->early == MICA_EARLY_ACCEPTED ? S_WAIT_EOED : S_WAIT_FINISHED;
+    return MICA_OK;
+}
+
+static mica_err on_end_of_early_data(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                     enum mica_state *next)
+{
+    (void)type;
+    /* 4.5: struct {} EndOfEarlyData */
+    if (len != MICA_HANDSHAKE_HEADER_LEN) {
+        return mica_fail(c, MICA_E_DECODE, "the client's EndOfEarlyData is not empty");
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    c->early_done = true;
+    TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+    mica_secret_wipe(&c->c_early);
     *next = S_WAIT_FINISHED;
     return MICA_OK;
 }
@@ -708,7 +746,9 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
 /* RFC 8446 Appendix A.2 as a table; see fsm.c for how it is used */
 const struct mica_fsm_row mica_server_fsm[] = {
     /* state          message received       handler            may go to */
-    {S_START, MICA_HS_CLIENT_HELLO, on_client_hello, MICA_S(S_START) | MICA_S(S_WAIT_FINISHED)},
+    {S_START, MICA_HS_CLIENT_HELLO, on_client_hello,
+     MICA_S(S_START) | MICA_S(S_WAIT_EOED) | MICA_S(S_WAIT_FINISHED)},
+    {S_WAIT_EOED, MICA_HS_END_OF_EARLY_DATA, on_end_of_early_data, MICA_S(S_WAIT_FINISHED)},
     {S_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_NONE, 0, NULL, 0},

@@ -379,6 +379,22 @@ void mica_trace_event(mica_conn *c, enum mica_trace_kind kind, bool sent, const 
     emit(c, NULL, kind, sent, name, 0, protection_of(epoch));
 }
 
+void mica_trace_early(mica_conn *c, bool sent, const char *result, const char *why, size_t bytes)
+{
+    struct tb b;
+
+    if (c->cfg->trace == NULL) {
+        return;
+    }
+    b.used = 0;
+    b.n = 0;
+    if (why != NULL) {
+        field(&b, "reason", "%s", why);
+    }
+    emit(c, &b, MICA_TRACE_EARLY, sent, result, bytes,
+         protection_of(sent ? c->wr.epoch : c->rd.epoch));
+}
+
 void mica_trace_cert(mica_conn *c, const char *result, const char *why)
 {
     struct tb b;

@@ -57,8 +57,6 @@ static const struct edge rfc_server[] = {
 /* Transitions of the RFC not built yet, and the issue that brings them. */
 static const struct edge pending[] = {
     {"CONNECTED", "CertificateRequest", "CONNECTED"},  /* certificates (post-handshake auth) */
-    {"START", "ClientHello", "WAIT_EOED"},             /* resumption (0-RTT) */
-    {"WAIT_EOED", "EndOfEarlyData", "WAIT_FLIGHT2"},   /* resumption (0-RTT) */
     {"WAIT_FLIGHT2", "Certificate", "WAIT_CV"},        /* certificates (client auth) */
     {"WAIT_FLIGHT2", "Certificate", "WAIT_FINISHED"},  /* certificates (client auth) */
     {"WAIT_CV", "CertificateVerify", "WAIT_FINISHED"}, /* certificates (client auth) */
@@ -78,6 +76,7 @@ static const char *rfc_state(bool server, enum mica_state s)
     case C_WAIT_CV: return "WAIT_CV";
     case C_WAIT_FINISHED: return "WAIT_FINISHED";
     case S_START: return "START";
+    case S_WAIT_EOED: return "WAIT_EOED";
     case S_WAIT_FINISHED: return "WAIT_FLIGHT2";
     case MICA_ST_CONNECTED: return "CONNECTED";
     default: return server ? "?server" : "?client";
