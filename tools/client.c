@@ -61,6 +61,9 @@ struct client_opts {
     const char *sess_in;  /* --sess-in FILE: offer the session saved there */
     const char *sess_out; /* --sess-out FILE: save the newest session there */
     const char *reconnect_arg;
+    const char *early_file; /* --early-data FILE: its bytes go as 0-RTT when allowed */
+    unsigned char *early;   /* FILE's contents */
+    size_t early_len;
     int reconnect;          /* --reconnect N: N more connections, each with the newest session */
     int timeout_ms;         /* -1: none */
     int connect_timeout_ms; /* > 0 */
@@ -132,10 +135,18 @@ static void client_usage(FILE *f)
                "  --sess-in FILE     offer the session saved in FILE (resumption, with a fresh\n"
                "                     key exchange); a damaged or foreign file is refused, an\n"
                "                     expired session or one for another name is not offered\n"
+               "  --early-data FILE  send FILE (at most 1 MiB) first: as 0-RTT early data,\n"
+               "                     right behind the ClientHello, when the offered session\n"
+               "                     allows it (--sess-in, --reconnect), else (or when the\n"
+               "                     server rejects it) right after the handshake. Early data\n"
+               "                     can be replayed by an attacker: send only requests that\n"
+               "                     are safe to repeat (an HTTP GET)\n"
                "  --reconnect N      after the first connection, connect N more times, each\n"
                "                     offering the newest session, and print for each whether\n"
-               "                     it resumed, its round trips and handshake time (no data\n"
-               "                     is copied)\n"
+               "                     it resumed, whether early data was accepted, the round\n"
+               "                     trips until the first byte of the answer to\n"
+               "                     --early-data's request and the time they took, and the\n"
+               "                     handshake time (no other data is copied)\n"
                "  --quiet            do not print the negotiated parameters\n"
                "  --help             this text\n"
                "\n"
@@ -185,6 +196,8 @@ static bool valid_http_path(const char *p)
     return true;
 }
 
+static int read_early_file(struct client_opts *o);
+
 static int parse_client_args(int argc, char **argv, struct client_opts *o)
 {
     o->timeout_ms = -1;
@@ -208,6 +221,7 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--sess-in", PREFIX, &o->sess_in)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--sess-out", PREFIX, &o->sess_out)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--reconnect", PREFIX, &o->reconnect_arg)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--early-data", PREFIX, &o->early_file)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--timeout", PREFIX, &o->timeout_arg)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--connect-timeout", PREFIX,
                                 &o->connect_timeout_arg)) != 0) {
@@ -316,8 +330,46 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         }
         o->reconnect = (int)n;
     }
+    if (o->early_file != NULL && (o->http != NULL || o->json)) {
+        fprintf(stderr, PREFIX ": --early-data excludes --http and --json\n");
+        return -1;
+    }
+    if (o->early_file != NULL && read_early_file(o) != 0) {
+        return -1;
+    }
     if (o->timeout_ms < 0 && (o->http != NULL || o->json)) {
         o->timeout_ms = DEFAULT_TIMEOUT_MS;
+    }
+    return 0;
+}
+
+#define EARLY_MAX (1024 * 1024)
+
+static int read_early_file(struct client_opts *o)
+{
+    FILE *f = fopen(o->early_file, "rb");
+
+    if (f == NULL) {
+        fprintf(stderr, PREFIX ": --early-data %s: %s\n", o->early_file, strerror(errno));
+        return -1;
+    }
+    o->early = malloc(EARLY_MAX + 1);
+    if (o->early == NULL) {
+        fclose(f);
+        fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(MICA_E_NOMEM));
+        return -1;
+    }
+    o->early_len = fread(o->early, 1, EARLY_MAX + 1, f);
+    int bad = ferror(f);
+    fclose(f);
+    if (bad || o->early_len == 0 || o->early_len > EARLY_MAX) {
+        fprintf(stderr, PREFIX ": --early-data %s: %s\n", o->early_file,
+                bad                 ? "cannot read it"
+                : o->early_len == 0 ? "empty"
+                                    : "more than 1 MiB");
+        free(o->early);
+        o->early = NULL;
+        return -1;
     }
     return 0;
 }
@@ -346,6 +398,12 @@ static mica_config *client_config(const struct client_opts *o)
     }
     if (o->insecure) {
         mica_config_insecure_no_verify(cfg);
+    }
+    if (o->early_len > 0 &&
+        (err = mica_config_set_early_data(cfg, (uint32_t)o->early_len)) != MICA_OK) {
+        fprintf(stderr, PREFIX ": --early-data: %s\n", mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
     }
     return cfg;
 }
@@ -533,6 +591,63 @@ static int handshake(mica_io *io, const struct client_opts *o, mica_err *err)
             return w == 0 ? fail_timeout(o, "the handshake did not finish") : TOOL_EXIT_NET;
         }
     }
+}
+
+/* --early-data: FILE as early data right behind the ClientHello, when the session offered
+ * allows it; *sent gets how much went as early data */
+static void send_early(mica_io *io, const struct client_opts *o, size_t *sent)
+{
+    *sent = 0;
+    if (o->early_len > 0 && mica_io_write_early(io, o->early, o->early_len, sent) != MICA_OK) {
+        *sent = 0; /* no early data possible: it all goes after the handshake */
+    }
+}
+
+/* After the handshake: say what became of the early data, and send what the server did
+ * not accept (rejected, over the session's limit, or never offered) as ordinary data. */
+static int after_early(mica_io *io, const struct client_opts *o, size_t sent, bool report)
+{
+    mica_early e = mica_conn_early_data(mica_io_conn(io));
+    size_t from = e == MICA_EARLY_ACCEPTED ? sent : 0;
+    long long deadline = deadline_in(o->timeout_ms);
+
+    if (o->early_len == 0) {
+        return TOOL_EXIT_OK;
+    }
+    if (report && !o->quiet) {
+        if (e == MICA_EARLY_ACCEPTED) {
+            fprintf(stderr, "early data: accepted (%zu bytes in 0-RTT", sent);
+            if (sent < o->early_len) {
+                fprintf(stderr, ", the session's limit; %zu more after the handshake",
+                        o->early_len - sent);
+            }
+            fputs(")\n", stderr);
+        } else if (e == MICA_EARLY_REJECTED) {
+            fprintf(stderr,
+                    "early data: rejected by the server; its %zu bytes are sent again after "
+                    "the handshake\n",
+                    o->early_len);
+        } else {
+            fprintf(stderr, "early data: not sent (%s); its %zu bytes go after the handshake\n",
+                    o->sess_in == NULL && o->reconnect == 0 ? "no session: give --sess-in"
+                                                            : "the session does not allow it",
+                    o->early_len);
+        }
+    }
+    while (from < o->early_len) {
+        size_t n = 0;
+        mica_err err = mica_io_write(io, o->early + from, o->early_len - from, &n);
+        from += n;
+        if (err == MICA_WANT_WRITE || err == MICA_WANT_READ) {
+            int w = wait_socket(io, err, deadline);
+            if (w <= 0) {
+                return w == 0 ? fail_timeout(o, "sending the early data again") : TOOL_EXIT_NET;
+            }
+        } else if (err != MICA_OK) {
+            return fail_io(io, err);
+        }
+    }
+    return TOOL_EXIT_OK;
 }
 
 static void print_negotiated(mica_io *io, const struct client_opts *o)
@@ -935,6 +1050,33 @@ static double now_precise_ms(void)
     return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
 }
 
+/* Wait for the first byte of the server's answer (dropped); the time it came, or -1. */
+static double first_byte(mica_io *io, const struct client_opts *o)
+{
+    long long deadline = deadline_in(o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS);
+    unsigned char buf[4096];
+
+    for (;;) {
+        size_t n = 0;
+        mica_err err = mica_io_read(io, buf, sizeof buf, &n);
+        if (err == MICA_OK && n > 0) {
+            return now_precise_ms();
+        }
+        if (err == MICA_OK) {
+            fprintf(stderr, PREFIX ": the server closed without answering\n");
+            return -1;
+        }
+        if ((err != MICA_WANT_READ && err != MICA_WANT_WRITE)) {
+            (void)fail_io(io, err);
+            return -1;
+        }
+        if (wait_socket(io, err, deadline) <= 0) {
+            fprintf(stderr, PREFIX ": no answer to --early-data's request\n");
+            return -1;
+        }
+    }
+}
+
 /*
  * --reconnect: connection 0 is made as usual (with --sess-in's session if given), then N
  * more, each offering the newest session; each is a handshake, a wait for tickets and a
@@ -945,7 +1087,7 @@ static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct r
                          struct sessions *ss)
 {
     int rc = TOOL_EXIT_OK;
-    int resumed = 0;
+    int resumed = 0, early = 0;
 
     for (int i = 0; i <= o->reconnect && rc == TOOL_EXIT_OK; i++) {
         int fd = -1;
@@ -977,6 +1119,8 @@ static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct r
             return TOOL_EXIT_FAIL;
         }
         double t0 = now_precise_ms();
+        size_t early_sent = 0;
+        send_early(io, o, &early_sent);
         rc = handshake(io, o, &err);
         double ms = now_precise_ms() - t0;
         if (rc != TOOL_EXIT_OK) {
@@ -991,11 +1135,38 @@ static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct r
                 print_negotiated(io, o);
             }
             resumed += mica_conn_resumed(c) ? 1 : 0;
+            early += mica_conn_early_data(c) == MICA_EARLY_ACCEPTED ? 1 : 0;
+            char first[128] = "";
+            if (o->early_len > 0) {
+                rc = after_early(io, o, early_sent, false);
+                double first_ms = rc == TOOL_EXIT_OK ? first_byte(io, o) : -1;
+                if (first_ms < 0) {
+                    rc = rc != TOOL_EXIT_OK ? rc : TOOL_EXIT_NET;
+                    snprintf(first, sizeof first, ", no answer");
+                } else {
+                    /* the hello exchanges, and one more unless the whole request went in
+                     * 0-RTT: then its answer came with the server's first flight */
+                    int rtt = view->round_trips + (mica_conn_early_data(c) == MICA_EARLY_ACCEPTED &&
+                                                           early_sent == o->early_len
+                                                       ? 0
+                                                       : 1);
+                    snprintf(first, sizeof first,
+                             ", first byte of the answer after %d round trip%s (%.1f ms)", rtt,
+                             rtt == 1 ? "" : "s", first_ms - t0);
+                }
+            }
             fprintf(stderr,
-                    "connection %d: %s, %d round trip%s, handshake %.1f ms, early data: "
-                    "not sent\n",
+                    "connection %d: %s, %d round trip%s, handshake %.1f ms, early data: %s%s\n",
                     i + 1, mica_conn_resumed(c) ? "resumed" : "full handshake", view->round_trips,
-                    view->round_trips == 1 ? "" : "s", ms);
+                    view->round_trips == 1 ? "" : "s", ms,
+                    mica_conn_early_data(c) == MICA_EARLY_NOT_SENT
+                        ? "not sent"
+                        : mica_early_name(mica_conn_early_data(c)),
+                    first);
+            if (rc != TOOL_EXIT_OK) {
+                mica_io_free(io);
+                break;
+            }
             await_session(io, ss, before, o->timeout_ms);
             if (ss->count == before) {
                 fprintf(stderr, PREFIX ": connection %d: the server sent no session ticket\n",
@@ -1006,7 +1177,11 @@ static int reconnect_run(const struct client_opts *o, mica_config *cfg, struct r
         mica_io_free(io);
     }
     if (rc == TOOL_EXIT_OK) {
-        fprintf(stderr, "%d of %d connections resumed\n", resumed, o->reconnect + 1);
+        fprintf(stderr, "%d of %d connections resumed", resumed, o->reconnect + 1);
+        if (o->early_len > 0) {
+            fprintf(stderr, ", %d with early data accepted", early);
+        }
+        fputc('\n', stderr);
     }
     return rc;
 }
@@ -1108,6 +1283,8 @@ int cmd_client(int argc, char **argv)
     if (!o.quiet && !o.brief) {
         fprintf(stderr, "connected to %s\n", o.target);
     }
+    size_t early_sent = 0;
+    send_early(io, &o, &early_sent);
     rc = handshake(io, &o, &err);
     if (rc != TOOL_EXIT_OK) {
         if (err != MICA_OK) {
@@ -1145,7 +1322,10 @@ int cmd_client(int argc, char **argv)
         } else if (o.http != NULL) {
             rc = http_get(io, &o, http_hostname);
         } else {
-            rc = relay(io, &o);
+            rc = after_early(io, &o, early_sent, true);
+            if (rc == TOOL_EXIT_OK) {
+                rc = relay(io, &o);
+            }
         }
     }
     if (o.diagram != NULL && view.msgs_n > 0) {
@@ -1176,5 +1356,6 @@ int cmd_client(int argc, char **argv)
     mica_io_free(io);
     mica_config_free(cfg);
     tool_keylog_close(&keylog);
+    free(o.early);
     return rc;
 }

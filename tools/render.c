@@ -137,8 +137,15 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool ser
                 ev->sent ? "our new traffic keys from here" : "the peer's new keys",
                 (v = field(ev, "request_update")) != NULL ? v : "?");
     } else if (strcmp(n, "NewSessionTicket") == 0) {
-        fprintf(f, ": a ticket to resume later (lifetime %s).\n",
-                (v = field(ev, "ticket_lifetime")) != NULL ? v : "?");
+        fprintf(f, ": a ticket to resume later (lifetime %s%s%s).\n",
+                (v = field(ev, "ticket_lifetime")) != NULL ? v : "?",
+                field(ev, "max_early_data_size") != NULL ? "; 0-RTT early data allowed, bytes: "
+                                                         : "",
+                field(ev, "max_early_data_size") != NULL ? field(ev, "max_early_data_size") : "");
+    } else if (strcmp(n, "EndOfEarlyData") == 0) {
+        fputs(": the end of the 0-RTT early data; the client's next records use the "
+              "handshake key.\n",
+              f);
     } else {
         fputc('\n', f);
     }
@@ -184,6 +191,29 @@ static void narrate(struct render *r, FILE *f, const mica_conn *c,
     case MICA_TRACE_FLIGHT:
         fprintf(f, "   [flight %zu sent: %s, %zu bytes, %s]\n", r->flights_n,
                 (v = field(ev, "messages")) != NULL ? v : "", ev->length, ev->protection);
+        break;
+    case MICA_TRACE_EARLY:
+        if (strcmp(ev->name, "offered") == 0) {
+            fprintf(f,
+                    "   0-RTT: the session allows early data (up to %zu bytes): it goes now, "
+                    "right behind the ClientHello, under the early key derived from the "
+                    "session's PSK -- before the server has said anything. An attacker who "
+                    "records it can replay it.\n",
+                    ev->length);
+        } else if (strcmp(ev->name, "accepted") == 0) {
+            fprintf(f, "   0-RTT: %s\n",
+                    server_side ? "early data accepted: the request can be answered now, a "
+                                  "round trip early (but it may be a replay)"
+                                : "the server accepted our early data: it did not cost a round "
+                                  "trip");
+        } else if (strcmp(ev->name, "rejected") == 0) {
+            fprintf(f, "   0-RTT: early data rejected (%s); %s\n",
+                    (v = field(ev, "reason")) != NULL ? v : "?",
+                    server_side ? "its records are skipped and the handshake goes on in 1-RTT"
+                                : "nothing of it was delivered; it must be sent again");
+        } else if (strcmp(ev->name, "skipped") == 0) {
+            fprintf(f, "   0-RTT: skipped %zu bytes of rejected early data\n", ev->length);
+        }
         break;
     default: break;
     }
@@ -309,7 +339,7 @@ void render_report(const struct render *r, const mica_conn *c, FILE *f)
     /* a resumed handshake has no certificate: peer_certificates is then empty, and
      * verified tells whether the session's original handshake verified the chain */
     fprintf(f, ",\n  \"resumed\": %s", mica_conn_resumed(c) ? "true" : "false");
-    fputs(",\n  \"early_data\": \"not_sent\"", f); /* 0-RTT is not supported yet */
+    fprintf(f, ",\n  \"early_data\": \"%s\"", mica_early_name(mica_conn_early_data(c)));
     fprintf(f, ",\n  \"hrr\": %s", mica_conn_hrr(c) ? "true" : "false");
     fputs(",\n  \"peer_certificates\": [", f);
     for (size_t i = 0; (der = mica_conn_peer_cert(c, i, &len)) != NULL; i++) {

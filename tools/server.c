@@ -81,6 +81,9 @@ struct server_opts {
     unsigned long tickets;       /* --tickets N, --no-tickets: 0 */
     const char *ticket_key_file; /* --ticket-key-file FILE */
     const char *ticket_rotate;   /* --ticket-rotate SECONDS */
+    unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
+    unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
+    bool no_anti_replay;         /* --anti-replay off */
     bool verbose;                /* the access log on standard error */
     bool trace;                  /* --trace: each connection's narration on standard error */
 };
@@ -99,6 +102,9 @@ struct conn {
     char result[32];      /* "" while all is well, else the error's name */
     char error[256];      /* the error's sentence */
     struct render *trace; /* --trace, --trace-dir: NULL when off */
+    size_t early_len;     /* bytes at the start of buf that came as 0-RTT early data */
+    bool early_over;      /* no more early data can come */
+    bool answered;        /* --www: the response is made (perhaps before the handshake ends) */
     unsigned char *buf;   /* ECHO: read, not yet written back; REQUEST: the request head;
                             RESPOND: the response */
     size_t len, off, cap;
@@ -201,6 +207,18 @@ static void server_usage(FILE *f)
             "                     clients cannot resume with this server's tickets (it\n"
             "                     still accepts those of servers sharing its\n"
             "                     --ticket-key-file)\n"
+            "  --session-cache N  keep up to N sessions in memory (1 to 1048576) and send\n"
+            "                     tickets that only name them: each resumes once (so its\n"
+            "                     early data cannot be replayed), the oldest go when full\n"
+            "  --early-data MAX_BYTES  accept up to MAX_BYTES (1 to 1048576) of 0-RTT early\n"
+            "                     data on resumed connections and announce it in tickets.\n"
+            "                     Early data can be replayed by an attacker: --www answers\n"
+            "                     early requests other than GET and HEAD with 425 Too Early\n"
+            "                     and answers the others at once (0.5-RTT, before the\n"
+            "                     client's Finished); --echo echoes early data at once\n"
+            "  --anti-replay on|off  record every ClientHello whose early data is accepted\n"
+            "                     and refuse early data in one seen before (default on;\n"
+            "                     off is for tests and benchmarks: replays then succeed)\n"
             "  --keylog FILE      append the TLS secrets of every connection to FILE (NSS key\n"
             "                     log format, one line per secret, created 0600) so that\n"
             "                     Wireshark or tshark can decrypt them; without --keylog the\n"
@@ -213,7 +231,9 @@ static void server_usage(FILE *f)
             "                     alpn= resumed= early_data= handshake_ms= result=ok or the\n"
             "                     error's name, and error=\"sentence\" when it failed;\n"
             "                     resumed=yes when a ticket resumed the session (then\n"
-            "                     sig=none: no certificate was sent)\n"
+            "                     sig=none: no certificate was sent); early_data=accepted,\n"
+            "                     rejected (refused, the connection went on in 1-RTT: a\n"
+            "                     replayed flight shows here) or none\n"
             "  --verbose          the same access log line on standard error (without\n"
             "                     time=, after \"mica server: \"), instead of the failure line\n"
             "  --trace            narrate each connection's handshake on standard error, each\n"
@@ -228,13 +248,29 @@ static void server_usage(FILE *f)
             "  mica server --cert cert.pem --key key.pem --echo\n"
             "  mica server --cert cert.pem --key key.pem --www --accept 127.0.0.1:8443\n"
             "  mica server --cert cert.pem --key key.pem --www --keylog keys.txt\n"
+            "  mica server --cert cert.pem --key key.pem --www --early-data 16384\n"
             "  curl --cacert ca.pem https://localhost:8443/\n",
             DEFAULT_MAX_CONNS, MAX_TICKETS, DEFAULT_TICKETS, TICKET_LIFETIME_S);
 }
 
+/* a decimal count from lo to hi, else a usage error naming the option */
+static int parse_count(const char *opt, const char *v, unsigned long lo, unsigned long hi,
+                       unsigned long *out)
+{
+    char *end = NULL;
+
+    errno = 0;
+    *out = strtoul(v, &end, 10);
+    if (errno != 0 || end == v || *end != '\0' || v[0] == '-' || *out < lo || *out > hi) {
+        fprintf(stderr, PREFIX ": %s '%s' is not a number from %lu to %lu\n", opt, v, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
-    const char *max = NULL, *tickets = NULL;
+    const char *max = NULL, *tickets = NULL, *early = NULL, *cache = NULL, *replay = NULL;
     bool echo = false, www = false, no_tickets = false;
 
     for (int i = 1; i < argc; i++) {
@@ -257,6 +293,9 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--ticket-rotate", PREFIX, &o->ticket_rotate)) !=
                 0 ||
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--early-data", PREFIX, &early)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--trace-dir", PREFIX, &o->trace_dir)) != 0) {
             if (r < 0) {
@@ -328,6 +367,18 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
     }
     if (no_tickets) {
         o->tickets = 0;
+    }
+    if ((early != NULL && parse_count("--early-data", early, 1, 1048576, &o->early_data) != 0) ||
+        (cache != NULL &&
+         parse_count("--session-cache", cache, 1, 1048576, &o->session_cache) != 0)) {
+        return -1;
+    }
+    if (replay != NULL) {
+        if (strcmp(replay, "on") != 0 && strcmp(replay, "off") != 0) {
+            fprintf(stderr, PREFIX ": --anti-replay '%s': give on or off\n", replay);
+            return -1;
+        }
+        o->no_anti_replay = strcmp(replay, "off") == 0;
     }
     if (o->accept == NULL) {
         o->accept = DEFAULT_ACCEPT;
@@ -491,7 +542,10 @@ static void access_log(const struct server *s, struct conn *c)
     add_field(line, sizeof line, "sig", mica_conn_sig_scheme(tls));
     add_field(line, sizeof line, "alpn", mica_conn_alpn(tls));
     add_field(line, sizeof line, "resumed", mica_conn_resumed(tls) ? "yes" : "no");
-    add_field(line, sizeof line, "early_data", "none");
+    add_field(line, sizeof line, "early_data",
+              mica_conn_early_data(tls) == MICA_EARLY_NOT_SENT
+                  ? "none"
+                  : mica_early_name(mica_conn_early_data(tls)));
     snprintf(hs, sizeof hs, "%.1f",
              (double)(c->hs_us < 0 ? now_us() - c->start_us : c->hs_us) / 1000.0);
     add_field(line, sizeof line, "handshake_ms", hs);
@@ -733,6 +787,7 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      "<tr><th>group</th><td>%s</td></tr>\n"
                      "<tr><th>signature scheme</th><td>%s</td></tr>\n"
                      "<tr><th>resumed</th><td>%s</td></tr>\n"
+                     "<tr><th>early data</th><td>%s</td></tr>\n"
                      "<tr><th>ALPN</th><td>%s</td></tr>\n"
                      "<tr><th>SNI</th><td>%s</td></tr>\n"
                      "<tr><th>client</th><td>%s</td></tr>\n"
@@ -743,7 +798,10 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      mica_version(), mica_conn_version(tls), mica_conn_cipher_suite(tls),
                      group != NULL ? group : "none",
                      sig != NULL ? sig : (resumed ? "none (resumed: no certificate)" : "none"),
-                     resumed ? "yes (a session ticket)" : "no", e_alpn, e_sni, c->peer, e_req);
+                     resumed ? "yes (a session ticket)" : "no",
+                     c->early_len > 0 ? "accepted: this request came in 0-RTT"
+                                      : mica_early_name(mica_conn_early_data(tls)),
+                     e_alpn, e_sni, c->peer, e_req);
     if (n < 0 || (size_t)n >= sizeof body) {
         return -1;
     }
@@ -776,6 +834,14 @@ static int answer_request(struct conn *c)
                             "mica --www speaks HTTP/1.0 and HTTP/1.1\n", false);
     }
     bool head = strcmp(method, "HEAD") == 0;
+    if (c->early_len > 0 && !head && strcmp(method, "GET") != 0) {
+        /* RFC 8470 5.2: a request that came (even partly) in early data, which an attacker
+         * can replay, is refused unless it is safe to run twice */
+        return set_response(c, "425 Too Early", "", "text/plain",
+                            "this request came in 0-RTT early data, which can be replayed; "
+                            "send it again after the handshake\n",
+                            false);
+    }
     if (!head && strcmp(method, "GET") != 0) {
         return set_response(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "text/plain",
                             "GET or HEAD only\n", false);
@@ -810,6 +876,42 @@ static bool step(struct server *s, struct conn *c)
         size_t n = 0;
         switch (c->state) {
         case ST_HANDSHAKE:
+            if (s->o->early_data > 0 && !c->early_over) {
+                /* 0-RTT: early data is read (and answered, 0.5-RTT) while the handshake
+                 * runs; mica_io_read_early says when no more can come */
+                if (conn_reserve(c, s->o->mode == MODE_ECHO ? ECHO_CAP : REQUEST_CAP) != 0) {
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
+                }
+                if (s->o->mode == MODE_ECHO && c->len > 0) {
+                    c->state = ST_ECHO; /* echo it at once */
+                    break;
+                }
+                if (c->answered || c->len == c->cap) {
+                    c->early_over = true;
+                    break;
+                }
+                err = mica_io_read_early(c->io, c->buf + c->len, c->cap - c->len, &n);
+                if (err != MICA_OK) {
+                    if (wait_for(c, err)) {
+                        return true;
+                    }
+                    return conn_fail_err(s, c, err);
+                }
+                if (n == 0) {
+                    c->early_over = true;
+                    break;
+                }
+                c->len += n;
+                c->early_len += n;
+                if (s->o->mode == MODE_WWW && head_complete(c)) {
+                    if (answer_request(c) != 0) {
+                        return conn_fail_err(s, c, MICA_E_NOMEM);
+                    }
+                    c->answered = true;
+                    c->state = ST_RESPOND;
+                }
+                break;
+            }
             err = mica_io_handshake(c->io);
             if (err != MICA_OK) {
                 if (wait_for(c, err)) {
@@ -818,7 +920,10 @@ static bool step(struct server *s, struct conn *c)
                 return conn_fail_err(s, c, err);
             }
             c->hs_us = now_us() - c->start_us;
-            if (s->o->mode == MODE_ECHO) {
+            if (c->answered) { /* answered in 0.5-RTT: send the rest, then close */
+                c->state = ST_RESPOND;
+                c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
+            } else if (s->o->mode == MODE_ECHO) {
                 c->state = ST_ECHO;
                 c->deadline_ms = 0;
                 if (conn_reserve(c, ECHO_CAP) != 0) {
@@ -846,6 +951,10 @@ static bool step(struct server *s, struct conn *c)
                 break;
             }
             c->off = c->len = 0;
+            if (c->hs_us < 0) {
+                c->state = ST_HANDSHAKE; /* early data echoed: back to the handshake */
+                break;
+            }
             err = mica_io_read(c->io, c->buf, c->cap, &n);
             if (err != MICA_OK) {
                 if (wait_for(c, err)) {
@@ -890,6 +999,10 @@ static bool step(struct server *s, struct conn *c)
 
         case ST_RESPOND:
             if (c->off == c->len) {
+                if (c->hs_us < 0) {
+                    c->state = ST_HANDSHAKE; /* a 0.5-RTT answer: the handshake ends first */
+                    break;
+                }
                 enter_closing(c);
                 break;
             }
@@ -1175,6 +1288,21 @@ static mica_config *server_config(const struct server_opts *o)
     if (set_ticket_key(o, cfg) != 0) {
         mica_config_free(cfg);
         return NULL;
+    }
+    if ((o->session_cache > 0 &&
+         (err = mica_config_set_session_cache(cfg, o->session_cache)) != MICA_OK) ||
+        (o->early_data > 0 &&
+         (err = mica_config_set_early_data(cfg, (uint32_t)o->early_data)) != MICA_OK)) {
+        fprintf(stderr, PREFIX ": cannot set up 0-RTT and sessions: %s\n", mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->no_anti_replay) {
+        mica_config_insecure_no_anti_replay(cfg);
+        if (o->early_data > 0) {
+            fprintf(stderr, PREFIX ": warning: --anti-replay off: a recorded 0-RTT flight can be "
+                                   "replayed, and its early data is then accepted again\n");
+        }
     }
     return cfg;
 }

@@ -54,6 +54,15 @@ MICA_API mica_err mica_io_wrap(const mica_config *cfg, int fd, int server, const
 MICA_API mica_err mica_io_wrap_resume(const mica_config *cfg, int fd, const char *server_name,
                                       const uint8_t *session, size_t session_len, mica_io **out);
 
+/* 0-RTT (see mica.h). mica_io_write_early: a resuming client writes early data right
+ * after the ClientHello (before mica_io_handshake), *n < len at the session's limit.
+ * mica_io_read_early: a server reads early data while the handshake runs: MICA_OK with
+ * *n > 0, MICA_OK with *n == 0 once no more can come (then mica_io_handshake), or
+ * MICA_WANT_READ/WANT_WRITE when non-blocking. Once early data is accepted a server may
+ * mica_io_write its answer before the handshake completes (0.5-RTT). */
+MICA_API mica_err mica_io_write_early(mica_io *io, const void *buf, size_t len, size_t *n);
+MICA_API mica_err mica_io_read_early(mica_io *io, void *buf, size_t cap, size_t *n);
+
 MICA_API mica_err mica_io_set_nonblocking(mica_io *io, int on);
 MICA_API mica_err mica_io_handshake(mica_io *io);
 MICA_API mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n);

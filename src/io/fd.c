@@ -32,6 +32,7 @@
  * - mica_io_error_sentence: "no error" while nothing failed; never NULL.
  */
 #include <mica/io.h>
+#include <mica/trace.h> /* mica_conn_is_server */
 
 #include <errno.h>
 #include <fcntl.h>
@@ -306,6 +307,55 @@ mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n)
     }
 }
 
+mica_err mica_io_write_early(mica_io *io, const void *buf, size_t len, size_t *n)
+{
+    if (n != NULL) {
+        *n = 0;
+    }
+    if (io == NULL || n == NULL || (buf == NULL && len > 0)) {
+        return MICA_E_ARGUMENT;
+    }
+    mica_err err = mica_conn_write_early(io->conn, buf, len, n);
+    if (err != MICA_OK) {
+        return err;
+    }
+    /* the ClientHello and the early data leave in one send() where the socket allows */
+    err = flush(io);
+    return err == MICA_WANT_WRITE ? MICA_OK : err; /* queued: the handshake sends the rest */
+}
+
+mica_err mica_io_read_early(mica_io *io, void *buf, size_t cap, size_t *n)
+{
+    if (n != NULL) {
+        *n = 0;
+    }
+    if (io == NULL || buf == NULL || cap == 0 || n == NULL) {
+        return MICA_E_ARGUMENT;
+    }
+    for (;;) {
+        mica_err err = mica_conn_read_early(io->conn, buf, cap, n);
+        if (err != MICA_WANT_READ) {
+            if (mica_err_is_fatal(err)) {
+                return fail_flush(io, err);
+            }
+            return err;
+        }
+        /* the server's flight (and 0.5-RTT data) goes out while early data comes in */
+        err = flush(io);
+        if (err != MICA_OK) {
+            return err;
+        }
+        if (io->eof) {
+            return io_fail(io, MICA_E_CLOSED,
+                           "the peer closed the connection during the handshake");
+        }
+        err = recv_more(io);
+        if (err == MICA_WANT_READ || io->err != MICA_OK) {
+            return err;
+        }
+    }
+}
+
 mica_err mica_io_write(mica_io *io, const void *buf, size_t len, size_t *n)
 {
     if (n != NULL) {
@@ -314,7 +364,9 @@ mica_err mica_io_write(mica_io *io, const void *buf, size_t len, size_t *n)
     if (io == NULL || n == NULL || (buf == NULL && len > 0)) {
         return MICA_E_ARGUMENT;
     }
-    if (!io->hs_done) {
+    /* a server that accepted 0-RTT may answer before the client's Finished (0.5-RTT) */
+    if (!io->hs_done &&
+        !(mica_conn_early_data(io->conn) == MICA_EARLY_ACCEPTED && mica_conn_is_server(io->conn))) {
         mica_err err = mica_io_handshake(io);
         if (err != MICA_OK) {
             return err;

@@ -77,8 +77,8 @@ static const char *why_not(const mica_conn *c)
 mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch, bool retry)
 {
     const char *why;
-    uint32_t skip = c->cfg->early_max > MICA_EARLY_SKIP_DEFAULT ? c->cfg->early_max
-                                                                : MICA_EARLY_SKIP_DEFAULT;
+    uint32_t skip =
+        c->cfg->early_max > MICA_EARLY_SKIP_DEFAULT ? c->cfg->early_max : MICA_EARLY_SKIP_DEFAULT;
 
     if (!ch->early_data) {
         c->early_done = true;
@@ -100,8 +100,8 @@ mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,
         return MICA_OK;
     }
     c->early = MICA_EARLY_ACCEPTED;
-    c->early_max = c->session.max_early < c->cfg->early_max ? c->session.max_early
-                                                            : c->cfg->early_max;
+    c->early_max =
+        c->session.max_early < c->cfg->early_max ? c->session.max_early : c->cfg->early_max;
     mica_trace_early(c, true, "accepted", NULL, c->early_max);
     return MICA_OK;
 }
@@ -168,7 +168,8 @@ mica_err mica_conn_read_early(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
         }
         return MICA_OK;
     }
-    if (!c->server || c->early_done || c->early != MICA_EARLY_ACCEPTED) {
+    /* until the ClientHello is in, a server does not know whether early data comes */
+    if (!c->server || c->early_done || (c->early != MICA_EARLY_ACCEPTED && c->state != S_START)) {
         return MICA_OK; /* no (more) early data can come */
     }
     TRY(c->err);
@@ -213,8 +214,8 @@ mica_err mica_conn_export_early(const mica_conn *c, const char *label, const uin
     ENSURE(c != NULL && label != NULL && out != NULL, MICA_E_ARGUMENT);
     suite = c->server ? c->suite : c->early_suite;
     ENSURE(c->err == MICA_OK && c->early_exp.len > 0 && suite != NULL, MICA_E_ARGUMENT);
-    return mica_ks_exporter(suite->hash, &c->early_exp, label, strlen(label), context,
-                            context_len, out, out_len);
+    return mica_ks_exporter(suite->hash, &c->early_exp, label, strlen(label), context, context_len,
+                            out, out_len);
 }
 
 /* ---- configuration ----------------------------------------------------------------- */

@@ -4,8 +4,10 @@
  * target appends, so that every input reaches the parser of the session state instead of
  * stopping at the check. Every outcome must be clean: a client that offers the session
  * (its ClientHello then ends with pre_shared_key), one that does not, or MICA_E_DECODE.
- * Seed: corpus/fuzz_psk/session.bin, a well-formed session for "localhost" (see
- * tests/fuzz/make_psk_corpus.py).
+ * Seed: corpus/fuzz_psk/session.bin, a well-formed session for "localhost" that allows
+ * 0-RTT (see tests/fuzz/make_psk_corpus.py); the config's clock stands 1 s after the
+ * seed was issued and sends early data, so the offer, the early secrets and
+ * mica_conn_write_early run too.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -17,6 +19,12 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static uint64_t seed_clock(void *ctx)
+{
+    (void)ctx;
+    return 1795000001000ull; /* the seed's issued_ms + 1 s */
+}
+
 static mica_config *config(void)
 {
     static mica_config *cfg;
@@ -27,6 +35,10 @@ static mica_config *config(void)
             abort();
         }
         mica_config_insecure_no_verify(cfg); /* sessions made without verification too */
+        mica_config_set_clock(cfg, seed_clock, NULL);
+        if (mica_config_set_early_data(cfg, 4096) != MICA_OK) {
+            abort();
+        }
     }
     return cfg;
 }
@@ -54,6 +66,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t len = 0;
         if (c == NULL || mica_conn_pending(c, &out, &len) != MICA_OK || len < 5 || out[0] != 22) {
             abort(); /* a client was made: its ClientHello record is waiting */
+        }
+        {
+            static const uint8_t early[5000];
+            size_t written = 0;
+            err = mica_conn_write_early(c, early, sizeof(early), &written);
+            /* early data only as far as both limits allow, or not at all */
+            if ((err != MICA_OK && err != MICA_E_ARGUMENT) || written > 4096) {
+                abort();
+            }
         }
     } else if (err != MICA_E_DECODE || c != NULL) {
         abort();

@@ -2,8 +2,10 @@
 """Write the seed of fuzz_psk: one well-formed client session blob, without the SHA-256
 check that the target appends (layout in src/tls/psk.c):
 
-    version(1)=1 verified(1) suite(2) issued_ms(8) lifetime(4) age_add(4) psk<1..64>
-    sni<0..255> alpn<0..255> ticket<1..2^16-1>
+    version(1)=2 verified(1) suite(2) issued_ms(8) auth_ms(8) lifetime(4) age_add(4)
+    max_early(4) psk<1..64> sni<0..255> alpn<0..255> ticket<1..2^16-1>
+
+The target's clock stands 1 s after issued_ms, so the seed is offered, with early data.
 
 Usage (from anywhere):  python3 tests/fuzz/make_psk_corpus.py
 Deterministic: the same bytes every run.
@@ -19,8 +21,8 @@ def vec8(b):
 
 
 def main():
-    blob = bytes([1, 1])
-    blob += struct.pack(">HQII", 0x1301, 1795000000000, 7200, 0x01020304)
+    blob = bytes([2, 1])
+    blob += struct.pack(">HQQIII", 0x1301, 1795000000000, 1795000000000, 7200, 0x01020304, 16384)
     blob += vec8(bytes(range(32)))
     blob += vec8(b"localhost")
     blob += vec8(b"http/1.1")

@@ -199,11 +199,10 @@ static void expect_rejected(const mica_config *ccfg, const mica_config *scfg, co
     size_t written = 0;
     mica_err err = early_pair(&p, ccfg, scfg, blob, len, &written);
 
-    CHECK_MSG(err == MICA_OK, "%s: %s (%s / %s)", what, mica_err_name(err),
-              p.client && mica_conn_error_sentence(p.client) ? mica_conn_error_sentence(p.client)
-                                                             : "-",
-              p.server && mica_conn_error_sentence(p.server) ? mica_conn_error_sentence(p.server)
-                                                             : "-");
+    CHECK_MSG(
+        err == MICA_OK, "%s: %s (%s / %s)", what, mica_err_name(err),
+        p.client && mica_conn_error_sentence(p.client) ? mica_conn_error_sentence(p.client) : "-",
+        p.server && mica_conn_error_sentence(p.server) ? mica_conn_error_sentence(p.server) : "-");
     if (err == MICA_OK) {
         CHECK_MSG(written == sizeof(request) - 1, "%s: written %zu", what, written);
         CHECK_MSG(mica_conn_early_data(p.client) == MICA_EARLY_REJECTED &&
