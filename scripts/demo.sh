@@ -27,7 +27,8 @@ cat "$work/leaf.pem" "$work/ca.pem" >"$work/chain.pem"
 
 echo "== mica server --www on 127.0.0.1:$port"
 "$mica" server --cert "$work/chain.pem" --key "$work/leaf.key" \
-    --accept "127.0.0.1:$port" --www --alpn http/1.1 2>"$work/server.log" &
+    --accept "127.0.0.1:$port" --www --alpn http/1.1 --early-data 16384 \
+    --access-log "$work/access.log" 2>"$work/server.log" &
 server=$!
 for _ in 1 2 3 4 5 6 7 8 9 10; do
     grep -q listening "$work/server.log" 2>/dev/null && break
@@ -43,8 +44,15 @@ echo
 echo "== the page it got (the server reports what it negotiated)"
 sed -n '/<table>/,/<\/table>/p' "$work/page.html"
 echo
-echo "== resumption: a full handshake, then three that resume with the server's ticket"
-"$mica" client --cafile "$work/ca.pem" --reconnect 3 --quiet "localhost:$port" 2>&1 || true
+echo "== resumption and 0-RTT: a full handshake, then three that resume with the server's"
+echo "   ticket and send their GET as early data, answered with the server's first flight"
+printf 'GET /early HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$work/req.txt"
+"$mica" client --cafile "$work/ca.pem" --alpn http/1.1 --reconnect 3 \
+    --early-data "$work/req.txt" --quiet "localhost:$port" 2>&1 || true
+echo
+echo "== the server's access log for them"
+sleep 0.3
+tail -n 4 "$work/access.log" | sed 's/^time=[^ ]* //; s/ sig=[^ ]*//; s/ sni=[^ ]*//'
 echo
 echo "== the same server, asked for a name its certificate does not cover"
 "$mica" client --cafile "$work/ca.pem" --servername www.example.org "127.0.0.1:$port" \
