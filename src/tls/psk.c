@@ -564,6 +564,13 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
         mica_secret_wipe(&s.psk);
         return MICA_OK; /* 4.2.11: the PSK's hash must be the suite's */
     }
+    if (strcmp(s.sni, c->server_name) != 0) {
+        /* a session authenticates the server for the name it was made for: a server with
+         * certificates for several names does not lend one name's session to another
+         * (RFC 8446 4.6.1 asks the same of clients) */
+        mica_secret_wipe(&s.psk);
+        return MICA_OK;
+    }
     /* 4.2.11.2: the binder is checked before the PSK is used; a wrong one is fatal */
     err = binder_for(c, h, &s.psk, msg, ch->psk.binders_offset, want);
     if (err == MICA_OK && (binder.n != h->len || !mica_ct_eq(want, binder.p, h->len))) {

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/sha.h>
+
 #include <mica/trace.h>
 
 #include "check.h"
@@ -518,6 +520,69 @@ static void session_cache(void)
     mica_config_free(scfg);
 }
 
+/* a session blob whose server name is replaced (its SHA-256 check recomputed): what a
+ * client that lies, or a store written by an attacker, would offer */
+static size_t rename_session(const uint8_t *blob, size_t len, const char *name, uint8_t *out,
+                             size_t cap)
+{
+    size_t at = 32, psk_len, sni_len, n = 0, name_len = strlen(name);
+
+    if (len < at + 2 + SHA256_DIGEST_LENGTH) {
+        return 0;
+    }
+    psk_len = blob[at];
+    sni_len = blob[at + 1 + psk_len];
+    if (at + 2 + psk_len + sni_len + SHA256_DIGEST_LENGTH > len || len - sni_len + name_len > cap) {
+        return 0;
+    }
+    memcpy(out, blob, at + 1 + psk_len);
+    n = at + 1 + psk_len;
+    out[n++] = (uint8_t)name_len;
+    memcpy(out + n, name, name_len);
+    n += name_len;
+    memcpy(out + n, blob + at + 2 + psk_len + sni_len,
+           len - SHA256_DIGEST_LENGTH - (at + 2 + psk_len + sni_len));
+    n += len - SHA256_DIGEST_LENGTH - (at + 2 + psk_len + sni_len);
+    SHA256(out, n, out + n);
+    return n + SHA256_DIGEST_LENGTH;
+}
+
+/* a session made for localhost does not authenticate the server as another name: the
+ * server refuses it, so the client's certificate check decides (and fails) */
+static void other_name(void)
+{
+    mica_config *scfg = early_server(16384), *ccfg = early_client();
+    struct store st = {0};
+    uint8_t forged[4096];
+    struct pair p;
+    size_t n;
+
+    if (get_sessions(ccfg, scfg, &st)) {
+        n = rename_session(st.blob[0], st.len[0], "evil.example", forged, sizeof(forged));
+        CHECK(n > 0);
+        CHECK_OK(pair_new(&p, ccfg, scfg, "evil.example"));
+        mica_conn_free(p.client);
+        p.client = NULL;
+        CHECK_OK(mica_conn_new_client_resume(ccfg, "evil.example", forged, n, &p.client));
+        CHECK_ERR(pair_handshake(&p), MICA_E_CERT_HOSTNAME);
+        CHECK(!mica_conn_resumed(p.server));
+        CHECK(mica_conn_early_data(p.server) == MICA_EARLY_REJECTED);
+        pair_free(&p);
+        /* the same blob, renamed back to localhost, still resumes */
+        n = rename_session(st.blob[1], st.len[1], "localhost", forged, sizeof(forged));
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        mica_conn_free(p.client);
+        p.client = NULL;
+        CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", forged, n, &p.client));
+        CHECK_OK(pair_handshake(&p));
+        CHECK(mica_conn_resumed(p.server));
+        pair_free(&p);
+    }
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 /* ticket keys rotate while threads resume: every ticket whose key is not retired still
  * resumes, on every thread, with the shared config (its replay store under contention) */
 struct rot {
@@ -609,6 +674,7 @@ int main(void)
     half_rtt();
     psk_modes();
     session_cache();
+    other_name();
     rotation_under_load();
     return check_exit("test_early");
 }
