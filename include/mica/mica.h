@@ -264,6 +264,15 @@ MICA_API void mica_config_set_session_cb(mica_config *cfg,
                                                     const uint8_t *session, size_t len),
                                          void *ctx);
 
+/* mica_config_keep_sessions: a client config keeps the sessions its connections
+ * receive, in memory: the newest per_name (1..16) for each of up to names (1..65536)
+ * server names (the least recently used name goes first). mica_conn_new_client (and
+ * mica_io_connect) then offers the newest session kept for its name that is still
+ * usable, and takes it out: each ticket is offered once, so connections cannot be
+ * linked by it (RFC 8446 C.4). The session callback, if set, still gets every session.
+ * Thread-safe (its own lock). names 0: keep none (the default). */
+MICA_API mica_err mica_config_keep_sessions(mica_config *cfg, size_t names, size_t per_name);
+
 /* mica_config_set_psk_modes: the PSK key exchange modes (RFC 8446 4.2.9) a client offers
  * and a server accepts, in preference order: "psk_dhe_ke" (the default alone: a fresh
  * (EC)DHE with every resumption, so forward secrecy is kept) and "psk_ke" (the PSK alone:

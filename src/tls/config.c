@@ -73,6 +73,7 @@ void mica_config_free(mica_config *cfg)
     }
     mica_x509_store_free(cfg->store);
     mica_cache_free(cfg->cache);
+    mica_keep_free(cfg->keep);
     mica_replay_free(cfg->replay_own);
     mica_mem_free_secret(cfg);
 }

@@ -126,6 +126,19 @@ static mica_err new_client(const mica_config *cfg, const char *server_name, cons
     }
     c->state = C_START;
     err = session != NULL ? mica_psk_load_session(c, session, session_len) : MICA_OK;
+    /* the config's kept sessions: the newest usable one for this name, used up */
+    while (err == MICA_OK && session == NULL && cfg->keep != NULL && !c->offer_psk &&
+           c->server_name[0] != '\0') {
+        size_t len = 0;
+        uint8_t *kept = mica_keep_take(cfg->keep, c->server_name, &len);
+        if (kept == NULL) {
+            break;
+        }
+        if (mica_psk_load_session(c, kept, len) != MICA_OK) {
+            c->offer_psk = false; /* cannot be: mica made it; a full handshake then */
+        }
+        mica_mem_free_secret(kept);
+    }
     if (err == MICA_OK) {
         err = mica_client_start(c);
         mica_trace_flight(c);

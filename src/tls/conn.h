@@ -42,6 +42,7 @@
 #define MICA_MAX_SESSION_LEN 2048u /* a session blob (psk.c) */
 #define MICA_SESSION_ID_LEN 32u    /* a stateful ticket: the session cache's key */
 #define MICA_MAX_SESSION_CACHE (1u << 20)
+#define MICA_MAX_KEEP_NAMES 65536u     /* server names a client config keeps sessions for */
 #define MICA_MAX_EARLY_DATA (1u << 20) /* the most 0-RTT data a server may accept */
 #define MICA_EARLY_SKIP_DEFAULT 16384u /* rejected 0-RTT skipped when none is accepted */
 #define MICA_EARLY_WINDOW_MS 10000u    /* ticket age tolerance for 0-RTT (RFC 8446 8.3) */
@@ -100,6 +101,7 @@ struct mica_config {
     uint32_t early_max; /* server: 0-RTT bytes accepted (0: off); client: sent at most */
     /* the shared mutable stores (store.c), each with its own lock; see mica.h */
     struct mica_cache *cache;       /* stateful single-use tickets (NULL: stateless) */
+    struct mica_keep *keep;         /* client: sessions kept per server name (NULL: none) */
     struct mica_replay *replay_own; /* the built-in ClientHello recording */
     int (*replay)(void *ctx, const uint8_t id[32], uint64_t now_ms, uint64_t keep_ms);
     void *replay_ctx;    /* replay: the application's store instead of replay_own */
@@ -259,6 +261,12 @@ MICA_MUST mica_err mica_cache_put(struct mica_cache *c, const uint8_t *id, const
 MICA_MUST mica_err mica_cache_take(struct mica_cache *c, const uint8_t *id, uint8_t *state,
                                    size_t cap, size_t *len);
 size_t mica_cache_count(struct mica_cache *c);
+struct mica_keep;
+MICA_MUST mica_err mica_keep_new(size_t names, size_t per_name, struct mica_keep **out);
+void mica_keep_free(struct mica_keep *k);
+void mica_keep_put(struct mica_keep *k, const char *name, const uint8_t *blob, size_t len);
+/* the newest session kept for name, taken out (free with mica_mem_free_secret), or NULL */
+uint8_t *mica_keep_take(struct mica_keep *k, const char *name, size_t *len);
 
 /* Trace events (trace.c); each returns at once when the config has no trace callback. */
 void mica_trace_message(mica_conn *c, bool sent, const uint8_t *msg, size_t len);

@@ -277,6 +277,19 @@ void mica_config_insecure_no_anti_replay(mica_config *cfg)
     cfg->no_anti_replay = true;
 }
 
+mica_err mica_config_keep_sessions(mica_config *cfg, size_t names, size_t per_name)
+{
+    struct mica_keep *keep = NULL;
+
+    ENSURE(cfg != NULL && names <= MICA_MAX_KEEP_NAMES, MICA_E_ARGUMENT);
+    if (names > 0) {
+        TRY(mica_keep_new(names, per_name, &keep));
+    }
+    mica_keep_free(cfg->keep);
+    cfg->keep = keep;
+    return MICA_OK;
+}
+
 mica_err mica_config_set_session_cache(mica_config *cfg, size_t n)
 {
     struct mica_cache *cache = NULL;

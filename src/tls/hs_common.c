@@ -141,7 +141,7 @@ mica_err mica_hs_complete(mica_conn *c)
 {
     /* 7.1: resumption_master_secret over ClientHello..client Finished: a server's tickets
      * (now and on demand later), a client's sessions when the application takes them */
-    if (c->server || c->cfg->session_cb != NULL) {
+    if (c->server || c->cfg->session_cb != NULL || c->cfg->keep != NULL) {
         uint8_t th[MICA_MAX_HASH_LEN];
         TRY(mica_transcript_hash(&c->t, th));
         TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));

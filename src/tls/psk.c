@@ -345,7 +345,8 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
 
     /* 4.6.1: lifetime 0 means "do not resume"; a ticket longer than mica keeps is not
      * kept (it costs only a resumption) */
-    if (c->cfg->session_cb == NULL || nst->lifetime == 0 || nst->ticket.n > MICA_MAX_TICKET) {
+    if ((c->cfg->session_cb == NULL && c->cfg->keep == NULL) || nst->lifetime == 0 ||
+        nst->ticket.n > MICA_MAX_TICKET) {
         return MICA_OK;
     }
     memset(&s, 0, sizeof(s));
@@ -378,7 +379,10 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
         len += SESSION_CHECK_LEN;
     }
     mica_secret_wipe(&s.psk);
-    if (err == MICA_OK) {
+    if (err == MICA_OK && c->cfg->keep != NULL && c->server_name[0] != '\0') {
+        mica_keep_put(c->cfg->keep, c->server_name, blob, len);
+    }
+    if (err == MICA_OK && c->cfg->session_cb != NULL) {
         c->cfg->session_cb(c->cfg->session_ctx, c->server_name, blob, len);
     }
     mica_mem_wipe(blob, sizeof(blob));

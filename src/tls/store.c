@@ -18,8 +18,13 @@
  * table with chaining and a least-recently-used list; when full the oldest session is
  * dropped. A ticket is taken out when it is used: each is good for one resumption,
  * which is also the anti-replay for 0-RTT with stateful tickets (RFC 8446 8.1).
+ *
+ * The client's sessions (mica_config_keep_sessions): per server name, the newest few
+ * session blobs, for up to N names (the least recently used name goes when full); a
+ * new client connection takes the newest one out (a ticket is used once, RFC 8446 C.4).
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tls/conn.h"
@@ -284,4 +289,127 @@ size_t mica_cache_count(struct mica_cache *c)
     n = c->n;
     pthread_mutex_unlock(&c->lock);
     return n;
+}
+
+/* ---- the client's sessions, per server name ---------------------------------------- */
+
+#define KEEP_MAX_PER_NAME 16u
+
+struct keep_entry {
+    char name[MICA_MAX_SERVER_NAME + 1];
+    uint64_t used; /* the store's tick when last touched: the least recent goes first */
+    size_t n;      /* sessions, oldest first */
+    uint8_t *blob[KEEP_MAX_PER_NAME];
+    size_t len[KEEP_MAX_PER_NAME];
+};
+
+struct mica_keep {
+    pthread_mutex_t lock;
+    struct keep_entry *e;
+    size_t cap, per_name;
+    uint64_t tick;
+};
+
+mica_err mica_keep_new(size_t names, size_t per_name, struct mica_keep **out)
+{
+    struct mica_keep *k;
+
+    ENSURE(names >= 1 && names <= MICA_MAX_KEEP_NAMES && per_name >= 1 &&
+               per_name <= KEEP_MAX_PER_NAME,
+           MICA_E_ARGUMENT);
+    k = mica_mem_alloc(sizeof(*k));
+    ENSURE(k != NULL, MICA_E_NOMEM);
+    k->e = mica_mem_alloc(names * sizeof(*k->e));
+    if (k->e == NULL || pthread_mutex_init(&k->lock, NULL) != 0) {
+        mica_mem_free(k->e);
+        mica_mem_free(k);
+        return MICA_E_NOMEM;
+    }
+    k->cap = names;
+    k->per_name = per_name;
+    *out = k;
+    return MICA_OK;
+}
+
+static void keep_drop(struct keep_entry *e, size_t i)
+{
+    mica_mem_free_secret(e->blob[i]); /* a session holds its resumption PSK */
+    memmove(&e->blob[i], &e->blob[i + 1], (e->n - i - 1) * sizeof(e->blob[0]));
+    memmove(&e->len[i], &e->len[i + 1], (e->n - i - 1) * sizeof(e->len[0]));
+    e->n--;
+}
+
+void mica_keep_free(struct mica_keep *k)
+{
+    if (k == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < k->cap; i++) {
+        while (k->e[i].n > 0) {
+            keep_drop(&k->e[i], k->e[i].n - 1);
+        }
+    }
+    pthread_mutex_destroy(&k->lock);
+    mica_mem_free(k->e);
+    mica_mem_free(k);
+}
+
+static struct keep_entry *keep_find(struct mica_keep *k, const char *name)
+{
+    for (size_t i = 0; i < k->cap; i++) {
+        if (k->e[i].used != 0 && strcmp(k->e[i].name, name) == 0) {
+            return &k->e[i];
+        }
+    }
+    return NULL;
+}
+
+void mica_keep_put(struct mica_keep *k, const char *name, const uint8_t *blob, size_t len)
+{
+    uint8_t *copy = mica_mem_alloc(len);
+    struct keep_entry *e;
+
+    if (copy == NULL) {
+        return; /* a session not kept costs a full handshake, nothing more */
+    }
+    memcpy(copy, blob, len);
+    pthread_mutex_lock(&k->lock);
+    e = keep_find(k, name);
+    if (e == NULL) { /* a free entry, else the least recently used name's */
+        e = &k->e[0];
+        for (size_t i = 0; i < k->cap && e->used != 0; i++) {
+            if (k->e[i].used < e->used) {
+                e = &k->e[i];
+            }
+        }
+        while (e->n > 0) {
+            keep_drop(e, e->n - 1);
+        }
+        snprintf(e->name, sizeof(e->name), "%s", name);
+    }
+    if (e->n == k->per_name) {
+        keep_drop(e, 0); /* the oldest session of this name */
+    }
+    e->blob[e->n] = copy;
+    e->len[e->n] = len;
+    e->n++;
+    e->used = ++k->tick;
+    pthread_mutex_unlock(&k->lock);
+}
+
+uint8_t *mica_keep_take(struct mica_keep *k, const char *name, size_t *len)
+{
+    struct keep_entry *e;
+    uint8_t *blob = NULL;
+
+    pthread_mutex_lock(&k->lock);
+    e = keep_find(k, name);
+    if (e != NULL && e->n > 0) {
+        blob = e->blob[e->n - 1]; /* the newest: the caller owns it now */
+        *len = e->len[e->n - 1];
+        e->n--;
+        e->used = ++k->tick;
+    }
+    pthread_mutex_unlock(&k->lock);
+    return blob;
 }

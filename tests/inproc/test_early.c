@@ -583,6 +583,58 @@ static void other_name(void)
     mica_config_free(scfg);
 }
 
+/* mica_config_keep_sessions: new client connections resume by themselves, per name,
+ * each ticket once */
+static void kept_sessions(void)
+{
+    mica_config *scfg = early_server(16384), *ccfg = early_client();
+    struct pair p;
+    size_t written = 0;
+
+    CHECK_ERR(mica_config_keep_sessions(ccfg, 4, 17), MICA_E_ARGUMENT);
+    CHECK_ERR(mica_config_keep_sessions(ccfg, 65537, 1), MICA_E_ARGUMENT);
+    CHECK_OK(mica_config_keep_sessions(ccfg, 4, 2));
+    CHECK_OK(mica_config_set_tickets(scfg, 1, 7200));
+    for (int i = 0; i < 4; i++) {
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        /* the first connection has no session, so no early data either */
+        CHECK_ERR(mica_conn_write_early(p.client, (const uint8_t *)request, sizeof(request) - 1,
+                                        &written),
+                  i > 0 ? MICA_OK : MICA_E_ARGUMENT);
+        CHECK_OK(pair_handshake(&p));
+        CHECK_OK(pair_move(&p)); /* the ticket, kept for the next connection */
+        CHECK(pair_transfer(&p, false, 10));
+        CHECK_MSG(mica_conn_resumed(p.client) == (i > 0), "connection %d resumed %d", i,
+                  mica_conn_resumed(p.client));
+        CHECK(mica_conn_early_data(p.server) ==
+              (i > 0 ? MICA_EARLY_ACCEPTED : MICA_EARLY_NOT_SENT));
+        pair_free(&p);
+    }
+    /* another name has no session; a server that issues no tickets uses them up */
+    {
+        mica_config *ipcfg = server_config("ecdsa-p256");
+        CHECK_OK(mica_config_set_tickets(ipcfg, 0, 7200));
+        CHECK_OK(pair_new(&p, ccfg, scfg, "127.0.0.1"));
+        CHECK_OK(pair_handshake(&p));
+        CHECK(!mica_conn_resumed(p.client));
+        pair_free(&p);
+        for (int i = 0; i < 2; i++) { /* the one kept ticket, offered once */
+            CHECK_OK(pair_new(&p, ccfg, ipcfg, "localhost"));
+            CHECK_OK(pair_handshake(&p));
+            CHECK(!mica_conn_resumed(p.server)); /* another ticket key */
+            pair_free(&p);
+        }
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        CHECK_OK(pair_handshake(&p));
+        CHECK(!mica_conn_resumed(p.client)); /* nothing left to offer */
+        pair_free(&p);
+        mica_config_free(ipcfg);
+    }
+    CHECK_OK(mica_config_keep_sessions(ccfg, 0, 0));
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 /* ticket keys rotate while threads resume: every ticket whose key is not retired still
  * resumes, on every thread, with the shared config (its replay store under contention) */
 struct rot {
@@ -675,6 +727,7 @@ int main(void)
     psk_modes();
     session_cache();
     other_name();
+    kept_sessions();
     rotation_under_load();
     return check_exit("test_early");
 }
