@@ -457,6 +457,139 @@ static void resumption_with_libssl(const char *suite)
     }
 }
 
+/* libssl's output to mica, once */
+static bool to_mica(mica_conn *m, struct peer *o)
+{
+    char buf[65536];
+    int n;
+    size_t used = 0;
+
+    while ((n = BIO_read(o->out, buf, sizeof(buf))) > 0) {
+        if (mica_conn_feed(m, (const uint8_t *)buf, (size_t)n, &used) != MICA_OK) {
+            fprintf(stderr, "mica: %s\n", mica_conn_error_sentence(m));
+            return false;
+        }
+    }
+    return true;
+}
+
+static void to_libssl(mica_conn *m, struct peer *o)
+{
+    const uint8_t *out;
+    size_t len = 0;
+
+    if (mica_conn_pending(m, &out, &len) == MICA_OK && len > 0) {
+        BIO_write(o->in, out, (int)len);
+        mica_conn_sent(m, len);
+    }
+}
+
+static const char early_req[] = "GET /early HTTP/1.1\r\n\r\n";
+
+/* mica client -> libssl server with 0-RTT: libssl reads the early data
+ * (SSL_read_early_data) and accepts it */
+static void early_to_libssl(const char *suite)
+{
+    SSL_CTX *sctx = ossl_ctx(true, "ecdsa-p256", suite, NULL);
+    mica_config *ccfg = client_config();
+    struct peer o;
+    mica_conn *m = NULL;
+    char buf[256];
+    size_t got = 0, w = 0;
+
+    SSL_CTX_set_max_early_data(sctx, 16384);
+    CHECK_OK(mica_config_set_cipher_suites(ccfg, suite));
+    CHECK_OK(mica_config_set_early_data(ccfg, 16384));
+    mica_config_set_session_cb(ccfg, keep_session, NULL);
+    last_session_len = 0;
+    CHECK(!libssl_round(true, sctx, ccfg, NULL, 0, NULL, NULL, "early: first"));
+    if (last_session_len == 0) {
+        CHECK_MSG(false, "%s: no session", suite);
+        goto out;
+    }
+    SSL_CTX_up_ref(sctx);
+    peer_init(&o, sctx, true);
+    CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", last_session, last_session_len, &m));
+    CHECK_OK(mica_conn_write_early(m, (const uint8_t *)early_req, sizeof(early_req) - 1, &w));
+    CHECK(w == sizeof(early_req) - 1);
+    for (int i = 0; i < 32 && m != NULL; i++) {
+        size_t n = 0;
+        int r;
+        to_libssl(m, &o);
+        r = SSL_read_early_data(o.ssl, buf + got, sizeof(buf) - got, &n);
+        got += n;
+        if (!to_mica(m, &o) || r == SSL_READ_EARLY_DATA_ERROR) {
+            ERR_print_errors_fp(stderr);
+            break;
+        }
+        if (r == SSL_READ_EARLY_DATA_FINISH) {
+            break;
+        }
+    }
+    CHECK_MSG(got == sizeof(early_req) - 1 && memcmp(buf, early_req, got) == 0,
+              "%s: libssl read %zu early bytes", suite, got);
+    CHECK_MSG(SSL_get_early_data_status(o.ssl) == SSL_EARLY_DATA_ACCEPTED,
+              "%s: libssl did not accept the early data", suite);
+    CHECK(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl));
+    CHECK(m != NULL && mica_conn_early_data(m) == MICA_EARLY_ACCEPTED && mica_conn_resumed(m));
+    if (m != NULL && mica_conn_is_connected(m)) {
+        exchange(m, &o, "after 0-RTT to libssl");
+    }
+    mica_conn_free(m);
+    peer_free(&o);
+out:
+    SSL_CTX_free(sctx);
+    mica_config_free(ccfg);
+}
+
+/* libssl client -> mica server with 0-RTT (SSL_write_early_data); mica reads it early */
+static void early_from_libssl(const char *suite)
+{
+    SSL_CTX *cctx = ossl_ctx(false, "ecdsa-p256", suite, NULL);
+    mica_config *scfg = server_config("ecdsa-p256");
+    SSL_SESSION *sess = NULL;
+    struct peer o;
+    mica_conn *m = NULL;
+    uint8_t buf[256];
+    size_t n = 0, w = 0;
+
+    CHECK_OK(mica_config_set_early_data(scfg, 16384));
+    CHECK(!libssl_round(false, cctx, scfg, NULL, 0, NULL, &sess, "early: first"));
+    if (sess == NULL || SSL_SESSION_get_max_early_data(sess) != 16384) {
+        CHECK_MSG(false, "%s: libssl's session allows no early data", suite);
+        SSL_SESSION_free(sess);
+        SSL_CTX_free(cctx);
+        mica_config_free(scfg);
+        return;
+    }
+    SSL_CTX_up_ref(cctx);
+    peer_init(&o, cctx, false);
+    CHECK(SSL_set_session(o.ssl, sess) == 1);
+    CHECK(SSL_write_early_data(o.ssl, early_req, sizeof(early_req) - 1, &w) == 1);
+    CHECK_OK(mica_conn_new_server(scfg, &m));
+    if (m != NULL) {
+        /* the ClientHello and the early data, to mica, which answers at 0.5-RTT */
+        CHECK(to_mica(m, &o));
+        CHECK_OK(mica_conn_read_early(m, buf, sizeof(buf), &n));
+        CHECK_MSG(n == sizeof(early_req) - 1 && memcmp(buf, early_req, n) == 0,
+                  "%s: mica read %zu early bytes", suite, n);
+        CHECK_OK(mica_conn_write(m, (const uint8_t *)"0.5-RTT", 7, &w));
+        CHECK(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl));
+        CHECK_MSG(SSL_get_early_data_status(o.ssl) == SSL_EARLY_DATA_ACCEPTED,
+                  "%s: libssl says its early data was not accepted", suite);
+        CHECK(mica_conn_early_data(m) == MICA_EARLY_ACCEPTED);
+        CHECK(ssl_read_all(&o, m, buf, 7) && memcmp(buf, "0.5-RTT", 7) == 0);
+        if (mica_conn_is_connected(m)) {
+            exchange(m, &o, "after 0-RTT from libssl");
+        }
+    }
+    mica_conn_free(m);
+    peer_free(&o);
+    SSL_SESSION_free(sess);
+    SSL_CTX_free(cctx);
+    mica_config_free(scfg);
+}
+
 int main(void)
 {
     keylog_matches();
@@ -471,6 +604,8 @@ int main(void)
         mica_client_case("ecdsa-p256", suites[s], "x25519", NULL, false);
         mica_server_case("ecdsa-p256", suites[s], "X25519", NULL, false);
         resumption_with_libssl(suites[s]);
+        early_to_libssl(suites[s]);
+        early_from_libssl(suites[s]);
     }
     for (size_t g = 0; g < 5; g++) {
         mica_client_case("rsa2048", suites[0], groups[g], ossl_groups[g], false);
