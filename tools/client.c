@@ -353,12 +353,9 @@ static int read_early_file(struct client_opts *o)
         fprintf(stderr, PREFIX ": --early-data %s: %s\n", o->early_file, strerror(errno));
         return -1;
     }
-    o->early = malloc(EARLY_MAX + 1);
-    if (o->early == NULL) {
-        fclose(f);
-        fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(MICA_E_NOMEM));
-        return -1;
-    }
+    static unsigned char buf[EARLY_MAX + 1]; /* one per process: nothing to free */
+
+    o->early = buf;
     o->early_len = fread(o->early, 1, EARLY_MAX + 1, f);
     int bad = ferror(f);
     fclose(f);
@@ -367,7 +364,6 @@ static int read_early_file(struct client_opts *o)
                 bad                 ? "cannot read it"
                 : o->early_len == 0 ? "empty"
                                     : "more than 1 MiB");
-        free(o->early);
         o->early = NULL;
         return -1;
     }
@@ -1356,6 +1352,5 @@ int cmd_client(int argc, char **argv)
     mica_io_free(io);
     mica_config_free(cfg);
     tool_keylog_close(&keylog);
-    free(o.early);
     return rc;
 }

@@ -301,8 +301,11 @@ MICA_API mica_err mica_config_set_session_cache(mica_config *cfg, size_t n);
  * ticket does not allow it, the suite, ALPN or server name differ from the session's,
  * the client's ticket age is more than 10 s off, or the anti-replay store has seen this
  * ClientHello: every ClientHello whose early data is accepted is recorded, so a replayed
- * flight never has its early data delivered twice. The built-in store is in memory, per
- * config (65536 hellos per 20 s; beyond that early data is refused, not risked).
+ * flight never has its early data delivered twice by this config. The built-in store is
+ * in memory, per config (up to 65536 hellos per 20 s, fewer when their ids cluster;
+ * beyond that early data is refused, not risked): servers that share a ticket key
+ * (processes, a fleet, a config reloaded) must share a store too, or each accepts a
+ * replayed flight once -- give them one with mica_config_set_replay_store.
  * mica_config_set_replay_store: a store of your own, e.g. shared by a fleet: check(ctx,
  * id, now_ms, keep_ms) returns 1 when id (32 bytes) is new, recording it for keep_ms,
  * and 0 when it was seen or cannot be recorded. Called from any thread.
@@ -346,7 +349,8 @@ MICA_API mica_err mica_conn_new_client(const mica_config *cfg, const char *serve
                                        mica_conn **out);
 MICA_API mica_err mica_conn_new_server(const mica_config *cfg, mica_conn **out);
 /* mica_conn_new_client_resume: a client that offers a session from the session callback
- * (PSK with (EC)DHE, so forward secrecy is kept). A session that is expired, for another
+ * (by default PSK with (EC)DHE, so forward secrecy is kept; see mica_config_set_psk_modes).
+ * A session that is expired, for another
  * name or for a suite this config does not offer is not offered: a full handshake.
  * MICA_E_DECODE when the blob is not a mica session. */
 MICA_API mica_err mica_conn_new_client_resume(const mica_config *cfg, const char *server_name,
@@ -365,7 +369,9 @@ MICA_API mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, si
 MICA_API mica_err mica_conn_pending(mica_conn *c, const uint8_t **out, size_t *len);
 MICA_API void mica_conn_sent(mica_conn *c, size_t n);
 
-/* mica_conn_write: queue application data (after the handshake); *written gets how much
+/* mica_conn_write: queue application data (after the handshake; a server may write once
+ * its Finished is sent, before the client's: 0.5-RTT data, to a client not yet
+ * authenticated by its Finished); *written gets how much
  * was taken (all of it unless the output buffer limit is reached: then send and retry).
  * mica_conn_read: received application data; MICA_WANT_READ when none is buffered;
  * MICA_OK with *n == 0 after the peer's close_notify (end of stream). */
@@ -412,7 +418,8 @@ MICA_API mica_early mica_conn_early_data(const mica_conn *c);
 /* "not_sent", "accepted", "rejected" */
 MICA_API const char *mica_early_name(mica_early e);
 /* mica_conn_export_early: RFC 8446 7.5 early exporter (from the early_exporter_master
- * secret): on a client that offered early data, at once; on a server that accepted it. */
+ * secret): on a client that offered early data, at once (MICA_E_ARGUMENT again once the
+ * server rejected it); on a server that accepted it. */
 MICA_API mica_err mica_conn_export_early(const mica_conn *c, const char *label,
                                          const uint8_t *context, size_t context_len, uint8_t *out,
                                          size_t out_len);
@@ -428,7 +435,8 @@ MICA_API mica_err mica_conn_error(const mica_conn *c);
 MICA_API mica_alert mica_conn_error_alert(const mica_conn *c);
 MICA_API const char *mica_conn_error_sentence(const mica_conn *c);
 
-/* What was negotiated (NULL / 0 before it is known). Names are static strings. */
+/* What was negotiated (NULL / 0 before it is known; the group is NULL after a psk_ke
+ * resumption, which has no key exchange). Names are static strings. */
 MICA_API const char *mica_conn_version(const mica_conn *c);      /* "TLSv1.3" */
 MICA_API const char *mica_conn_cipher_suite(const mica_conn *c); /* IANA name */
 MICA_API const char *mica_conn_group(const mica_conn *c);

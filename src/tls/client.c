@@ -502,6 +502,16 @@ static mica_err accept_server_hello(mica_conn *c, const struct mica_server_hello
     return MICA_OK;
 }
 
+static bool offered_psk_dhe_ke(const mica_conn *c)
+{
+    for (size_t i = 0; i < c->cfg->psk_modes_n; i++) {
+        if (c->cfg->psk_modes[i] == MICA_PSK_DHE_KE) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool offered_psk_ke(const mica_conn *c)
 {
     for (size_t i = 0; i < c->cfg->psk_modes_n; i++) {
@@ -555,6 +565,11 @@ static mica_err on_server_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
             return mica_fail(c, MICA_E_MISSING_EXTENSION, "the ServerHello has no key_share");
         }
         return on_psk_only_hello(c, &sh, msg, len, next);
+    }
+    if (sh.psk_selected && !offered_psk_dhe_ke(c)) {
+        /* 4.2.9: the server must pick a mode we offered: psk_ke alone has no key_share */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the server resumed with a key exchange, but we offered psk_ke only");
     }
     mine = share_for(c, sh.share.group);
     if (mine == NULL) {
@@ -615,6 +630,11 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
         if (!ee.early_data) {
             early_rejected(c, "the server's EncryptedExtensions do not accept it");
             TRY(mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+        } else if (c->suite->id != c->session.suite || strcmp(c->alpn, c->session.alpn) != 0) {
+            /* 4.2.10: 0-RTT is accepted only under the session's suite and ALPN */
+            return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                             "the server accepted our early data under another cipher suite "
+                             "or ALPN protocol than the session's");
         } else {
             c->early = MICA_EARLY_ACCEPTED;
             mica_trace_early(c, false, "accepted", NULL, c->early_count);

@@ -494,8 +494,13 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
     return c->err;
 }
 
-static mica_err skip_early(mica_conn *c, size_t len)
+/* skip_early: one record of rejected early data, body_len bytes after its header; the
+ * limit counts plaintext (4.2.10), so the inner content type and the tag (at most 16
+ * bytes in every TLS 1.3 suite) are not charged */
+static mica_err skip_early(mica_conn *c, size_t body_len)
 {
+    size_t len = body_len > 1 + MICA_MAX_AEAD_TAG_LEN ? body_len - 1 - MICA_MAX_AEAD_TAG_LEN : 0;
+
     if (len > c->early_skip) {
         /* more than the client may send: not early data, or too much of it */
         return mica_fail(c, MICA_E_BAD_RECORD_MAC,
@@ -503,7 +508,7 @@ static mica_err skip_early(mica_conn *c, size_t len)
                          "data the client could still send");
     }
     c->early_skip -= (uint32_t)len;
-    mica_trace_early(c, false, "skipped", NULL, len);
+    mica_trace_early(c, false, "skipped", NULL, body_len);
     return MICA_OK;
 }
 
@@ -530,6 +535,20 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
     if (c->peer_closed) {
         return MICA_OK; /* RFC 8446 6.1: "Any data received after a closure alert has been
                            received MUST be ignored." -- not even decrypted */
+    }
+    if (c->server && c->state == S_START && !c->hrr && !c->ch_seen &&
+        rec[0] == MICA_CT_APPLICATION_DATA &&
+        len > MICA_RECORD_HEADER_LEN + MICA_MAX_AEAD_TAG_LEN) {
+        /* a stateless server's fresh connection, made for the ClientHello that answers
+         * its HelloRetryRequest, may first get the 0-RTT records the client sent after
+         * ClientHello1: skipped as after an HRR, and that hello must then carry the
+         * cookie (server.c); a record too short to be sealed is no 0-RTT at all */
+        if (c->early_skip == 0 && !c->early_before_ch) {
+            c->early_before_ch = true;
+            c->early_skip = c->cfg->early_max > MICA_EARLY_SKIP_DEFAULT ? c->cfg->early_max
+                                                                        : MICA_EARLY_SKIP_DEFAULT;
+        }
+        return skip_early(c, len - MICA_RECORD_HEADER_LEN);
     }
     if (c->early_skip > 0 && c->state == S_START && rec[0] == MICA_CT_APPLICATION_DATA) {
         /* 4.2.10: after a HelloRetryRequest, "skipping all records with an external

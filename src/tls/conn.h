@@ -211,13 +211,15 @@ struct mica_conn {
     mica_early early;     /* what became of early data (mica.h) */
     bool early_offered;   /* the ClientHello carried early_data */
     bool early_done;      /* server: no more early data can come (EOED, or none) */
+    bool ch_seen;         /* server: a ClientHello arrived */
+    bool early_before_ch; /* server: application data came before any ClientHello */
     uint32_t early_max;   /* client: bytes still allowed; server: the accepted limit */
     uint32_t early_count; /* bytes sent (client) or received (server) */
     uint32_t early_skip;  /* server: rejected 0-RTT bytes that may still be skipped */
     const struct mica_suite *early_suite; /* client: the session's suite protects 0-RTT */
     mica_secret c_early, early_exp;       /* client_early_traffic_secret, its exporter master */
     uint8_t *early_buf;                   /* server: received early data not read yet */
-    size_t early_len, early_off;
+    size_t early_len, early_off, early_cap;
 
     /* closing */
     bool peer_closed; /* close_notify received */
@@ -239,6 +241,8 @@ MICA_MUST mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len);
 MICA_MUST mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch,
                                    const uint8_t *msg, size_t len);
 void mica_psk_defaults(mica_config *cfg);
+/* server: the first of its PSK modes the client offers (bits 1 << mode), or -1 */
+int mica_psk_mode(const mica_config *cfg, uint8_t offered);
 /* server: whether the ClientHello's 0-RTT data is accepted (c->early), after the PSK and
  * ALPN are chosen; retry: an HRR is about to be sent (rejected then) */
 MICA_MUST mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,

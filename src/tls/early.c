@@ -19,6 +19,10 @@
 
 #include "tls/conn.h"
 
+/* how long a hello is recorded: the same hello is fresh (within the window) for at most
+ * twice the window from its first arrival; a second more for clocks that step */
+#define REPLAY_KEEP_MS (2u * MICA_EARLY_WINDOW_MS + 1000u)
+
 static const char *const early_names[] = {"not_sent", "accepted", "rejected"};
 
 const char *mica_early_name(mica_early e)
@@ -47,6 +51,10 @@ static const char *why_not(const mica_conn *c)
     if (s->max_early == 0) {
         return "the ticket was issued without early data";
     }
+    if (s->max_early > cfg->early_max) {
+        /* its client may send up to the ticket's limit, more than is accepted now */
+        return "the ticket allows more early data than this server now accepts";
+    }
     if (s->suite != c->suite->id) {
         return "the cipher suite differs from the session's";
     }
@@ -63,11 +71,10 @@ static const char *why_not(const mica_conn *c)
         if (cfg->no_anti_replay) {
             return NULL; /* mica_config_insecure_no_anti_replay */
         }
-        if (cfg->replay != NULL
-                ? !cfg->replay(cfg->replay_ctx, c->binder_id, mica_clock_now(&cfg->clock),
-                               2u * MICA_EARLY_WINDOW_MS)
-                : !mica_replay_check(cfg->replay_own, c->binder_id, mica_clock_now(&cfg->clock),
-                                     2u * MICA_EARLY_WINDOW_MS)) {
+        if (cfg->replay != NULL ? !cfg->replay(cfg->replay_ctx, c->binder_id,
+                                               mica_clock_now(&cfg->clock), REPLAY_KEEP_MS)
+                                : !mica_replay_check(cfg->replay_own, c->binder_id,
+                                                     mica_clock_now(&cfg->clock), REPLAY_KEEP_MS)) {
             return "this ClientHello was seen before: a replay";
         }
     }
@@ -77,11 +84,17 @@ static const char *why_not(const mica_conn *c)
 mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch, bool retry)
 {
     const char *why;
+    /* the most a client may send: the configured limit, or what an older ticket allowed */
     uint32_t skip =
         c->cfg->early_max > MICA_EARLY_SKIP_DEFAULT ? c->cfg->early_max : MICA_EARLY_SKIP_DEFAULT;
 
+    if (c->resumed && c->session.max_early > skip) {
+        skip = c->session.max_early;
+    }
+
     if (!ch->early_data) {
         c->early_done = true;
+        c->early_skip = 0; /* after an HRR: all 0-RTT came before this second hello */
         return MICA_OK;
     }
     if (c->hrr) {
@@ -100,8 +113,7 @@ mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,
         return MICA_OK;
     }
     c->early = MICA_EARLY_ACCEPTED;
-    c->early_max =
-        c->session.max_early < c->cfg->early_max ? c->session.max_early : c->cfg->early_max;
+    c->early_max = c->session.max_early; /* at most cfg->early_max (why_not) */
     mica_trace_early(c, true, "accepted", NULL, c->early_max);
     return MICA_OK;
 }
@@ -164,7 +176,7 @@ mica_err mica_conn_read_early(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
         if (c->early_off == c->early_len) {
             mica_mem_free_secret(c->early_buf);
             c->early_buf = NULL;
-            c->early_len = c->early_off = 0;
+            c->early_len = c->early_off = c->early_cap = 0;
         }
         return MICA_OK;
     }
@@ -187,20 +199,31 @@ mica_err mica_early_append(mica_conn *c, const uint8_t *p, size_t len)
                          "the client sent more than the %u bytes of early data it may send",
                          c->early_max);
     }
-    if (c->early_buf == NULL) {
-        c->early_buf = mica_mem_alloc(c->early_max); /* at most early_max: never grows */
-        if (c->early_buf == NULL) {
-            return mica_fail(c, MICA_E_NOMEM, "no memory for early data");
-        }
-        c->early_len = c->early_off = 0;
-    }
-    grown = c->early_buf;
     if (c->early_off > 0) { /* the application read some: move the rest to the front */
-        memmove(grown, grown + c->early_off, c->early_len - c->early_off);
+        memmove(c->early_buf, c->early_buf + c->early_off, c->early_len - c->early_off);
         c->early_len -= c->early_off;
         c->early_off = 0;
     }
-    memcpy(grown + c->early_len, p, len);
+    if (c->early_cap - c->early_len < len) {
+        /* grown as data comes (a ticket holder cannot make every connection cost the
+         * whole limit at its first byte), never past the limit */
+        size_t cap = c->early_cap == 0 ? 4096 : c->early_cap;
+        while (cap - c->early_len < len) {
+            cap *= 2;
+        }
+        cap = cap < c->early_max ? cap : c->early_max;
+        grown = mica_mem_alloc(cap);
+        if (grown == NULL) {
+            return mica_fail(c, MICA_E_NOMEM, "no memory for early data");
+        }
+        if (c->early_len > 0) {
+            memcpy(grown, c->early_buf, c->early_len);
+        }
+        mica_mem_free_secret(c->early_buf);
+        c->early_buf = grown;
+        c->early_cap = cap;
+    }
+    memcpy(c->early_buf + c->early_len, p, len);
     c->early_len += len;
     c->early_count += (uint32_t)len;
     return MICA_OK;
@@ -268,12 +291,18 @@ void mica_config_set_replay_store(mica_config *cfg,
                                                uint64_t keep_ms),
                                   void *ctx)
 {
+    if (cfg == NULL) {
+        return;
+    }
     cfg->replay = check;
     cfg->replay_ctx = ctx;
 }
 
 void mica_config_insecure_no_anti_replay(mica_config *cfg)
 {
+    if (cfg == NULL) {
+        return;
+    }
     cfg->no_anti_replay = true;
 }
 

@@ -514,8 +514,8 @@ mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len)
 
 /* ---- server: accepting a PSK ------------------------------------------------------- */
 
-/* choose_mode: the first of the server's PSK modes the client offers (4.2.9), or -1 */
-static int choose_mode(const mica_config *cfg, uint8_t offered)
+/* mica_psk_mode: the first of the server's PSK modes the client offers (4.2.9), or -1 */
+int mica_psk_mode(const mica_config *cfg, uint8_t offered)
 {
     for (size_t i = 0; i < cfg->psk_modes_n; i++) {
         if ((offered & (1u << cfg->psk_modes[i])) != 0) {
@@ -523,6 +523,28 @@ static int choose_mode(const mica_config *cfg, uint8_t offered)
         }
     }
     return -1;
+}
+
+/* not_now: a session that this hello cannot use, though its rightful client may: a
+ * single-use session taken from the cache goes back (an attacker who copies a ticket
+ * into a hello of its own does not burn it); its PSK is wiped here */
+static mica_err not_now(mica_conn *c, mica_rd identity, struct mica_session *s)
+{
+    uint8_t buf[1024];
+    mica_wr w = mica_wr_init(buf, sizeof(buf));
+    size_t n = 0;
+
+    if (identity.n == MICA_SESSION_ID_LEN && c->cfg->cache != NULL) {
+        mica_wr_u8(&w, STATE_VERSION);
+        write_state(&w, s);
+        if (mica_wr_finish(&w, &n) == MICA_OK &&
+            mica_cache_put(c->cfg->cache, identity.p, buf, n) != MICA_OK) {
+            n = 0; /* no memory: the session is lost, its client makes a full handshake */
+        }
+        mica_mem_wipe(buf, sizeof(buf));
+    }
+    mica_secret_wipe(&s->psk);
+    return MICA_OK;
 }
 
 mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const uint8_t *msg,
@@ -541,7 +563,7 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
         return MICA_OK;
     }
     /* a client whose modes this server does not allow gets a full handshake (4.2.9) */
-    mode = choose_mode(c->cfg, ch->psk_modes);
+    mode = mica_psk_mode(c->cfg, ch->psk_modes);
     if (mode < 0) {
         return MICA_OK;
     }
@@ -565,15 +587,13 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     }
     h = mica_suite_by_id(s.suite)->hash;
     if (h != c->suite->hash) {
-        mica_secret_wipe(&s.psk);
-        return MICA_OK; /* 4.2.11: the PSK's hash must be the suite's */
+        return not_now(c, identity, &s); /* 4.2.11: the PSK's hash must be the suite's */
     }
     if (strcmp(s.sni, c->server_name) != 0) {
         /* a session authenticates the server for the name it was made for: a server with
          * certificates for several names does not lend one name's session to another
          * (RFC 8446 4.6.1 asks the same of clients) */
-        mica_secret_wipe(&s.psk);
-        return MICA_OK;
+        return not_now(c, identity, &s);
     }
     /* 4.2.11.2: the binder is checked before the PSK is used; a wrong one is fatal */
     err = binder_for(c, h, &s.psk, msg, ch->psk.binders_offset, want);
@@ -583,7 +603,7 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     }
     mica_mem_wipe(want, sizeof(want));
     if (err != MICA_OK) {
-        mica_secret_wipe(&s.psk);
+        (void)not_now(c, identity, &s); /* whoever forged the binder does not burn it */
         return err;
     }
     c->proof |= MICA_PROOF_BINDER;

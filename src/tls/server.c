@@ -190,6 +190,15 @@ static mica_err choose_alpn(mica_conn *c, const struct mica_client_hello *ch)
                      "the client offers no application protocol this server accepts");
 }
 
+/* psk_ke_offer: the ClientHello offers a PSK in the mode this server prefers, psk_ke
+ * (4.2.9): then it may come without supported_groups and key_share (9.2), and the PSK is
+ * tried before any group is chosen (no HelloRetryRequest for a key it will not use) */
+static bool psk_ke_offer(const mica_conn *c, const struct mica_client_hello *ch)
+{
+    return (ch->present & mica_ext_bit(MICA_EXT_PRE_SHARED_KEY)) != 0 &&
+           mica_psk_mode(c->cfg, ch->psk_modes) == MICA_PSK_KE;
+}
+
 /* the RFC 8446 4.1.2 and 9.2 rules a ClientHello must meet before negotiation */
 static mica_err check_client_hello(mica_conn *c, const struct mica_client_hello *ch)
 {
@@ -226,8 +235,8 @@ static mica_err check_client_hello(mica_conn *c, const struct mica_client_hello 
         return mica_fail(c, MICA_E_MISSING_EXTENSION,
                          "the ClientHello has no signature_algorithms");
     }
-    if ((ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0 ||
-        (ch->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0) {
+    if (!psk_ke_offer(c, ch) && ((ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0 ||
+                                 (ch->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0)) {
         return mica_fail(c, MICA_E_MISSING_EXTENSION,
                          "the ClientHello lacks %s, needed for an (EC)DHE handshake",
                          (ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0
@@ -406,6 +415,11 @@ static mica_err after_cookie(mica_conn *c, const struct mica_client_hello *ch)
         }
     }
     if ((ch->present & mica_ext_bit(MICA_EXT_COOKIE)) == 0) {
+        if (c->early_before_ch) {
+            /* only a second ClientHello (with its cookie) may follow skipped 0-RTT data */
+            return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
+                             "the peer sent application data before its first ClientHello");
+        }
         if (c->hrr) {
             /* 4.2.2: the client "MUST copy the contents of the extension received in the
              * HelloRetryRequest into a cookie extension in the new ClientHello" */
@@ -631,6 +645,34 @@ static mica_err keep_server_name(mica_conn *c, mica_rd name)
     return MICA_OK;
 }
 
+/* the (EC)DHE group: one with the client's share, else (*found false: an HRR) one the
+ * client supports */
+static mica_err choose_key_exchange(mica_conn *c, const struct mica_client_hello *ch,
+                                    struct mica_key_share_entry *share, bool *found)
+{
+    if ((ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0 ||
+        (ch->present & mica_ext_bit(MICA_EXT_KEY_SHARE)) == 0) {
+        /* 9.2: only a psk_ke resumption does without them, and this is none */
+        return mica_fail(c, MICA_E_MISSING_EXTENSION,
+                         "the ClientHello lacks %s, needed for an (EC)DHE handshake",
+                         (ch->present & mica_ext_bit(MICA_EXT_SUPPORTED_GROUPS)) == 0
+                             ? "supported_groups"
+                             : "key_share");
+    }
+    c->group = choose_group(c, ch, share, found);
+    if (c->group == NULL) {
+        return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,
+                         "the client supports no key exchange group this server accepts");
+    }
+    if (c->hrr && (!*found || c->group->id != c->hrr_group)) {
+        /* 4.1.2: the second ClientHello must answer the HRR with the group it asked for */
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the second ClientHello does not share the group the "
+                         "HelloRetryRequest asked for");
+    }
+    return MICA_OK;
+}
+
 static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                                 enum mica_state *next)
 {
@@ -641,6 +683,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     mica_err err;
 
     (void)type;
+    c->ch_seen = true;
     err = mica_msg_decode_client_hello(msg, len, &ch);
     if (err != MICA_OK) {
         return mica_fail(c, err, "the client sent a malformed ClientHello");
@@ -659,27 +702,25 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
                          "the second ClientHello changed the cipher suite choice");
     }
     c->suite = suite;
-    c->group = choose_group(c, &ch, &share, &found);
-    if (c->group == NULL) {
-        return mica_fail(c, MICA_E_HANDSHAKE_FAILURE,
-                         "the client supports no key exchange group this server accepts");
-    }
-    if (c->hrr && (!found || c->group->id != c->hrr_group)) {
-        /* 4.1.2: the second ClientHello must answer the HRR with the group it asked for */
-        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
-                         "the second ClientHello does not share the group the "
-                         "HelloRetryRequest asked for");
-    }
     if ((ch.present & mica_ext_bit(MICA_EXT_SERVER_NAME)) != 0 && ch.server_name.n > 0) {
         TRY(keep_server_name(c, ch.server_name));
     }
-    if (!found) {
-        TRY(mica_psk_decide_early(c, &ch, true));
-        *next = S_START;
-        return send_hello_retry_request(c, c->group, msg, len, &ch);
+    /* 4.2.11: the PSK is checked (binder included) before anything else depends on it;
+     * a psk_ke resumption needs no group at all */
+    if (psk_ke_offer(c, &ch)) {
+        TRY(mica_psk_accept(c, &ch, msg, len));
     }
-    /* 4.2.11: the PSK is checked (binder included) before anything else depends on it */
-    TRY(mica_psk_accept(c, &ch, msg, len));
+    if (!c->resumed || c->psk_mode != MICA_PSK_KE) {
+        TRY(choose_key_exchange(c, &ch, &share, &found));
+        if (!found) {
+            TRY(mica_psk_decide_early(c, &ch, true));
+            *next = S_START;
+            return send_hello_retry_request(c, c->group, msg, len, &ch);
+        }
+        if (!psk_ke_offer(c, &ch)) {
+            TRY(mica_psk_accept(c, &ch, msg, len));
+        }
+    }
     if (!c->resumed) {
         TRY(choose_cert(c, &ch));
     }
@@ -688,8 +729,9 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
         /* RFC 8449 4: we answer with our limit; the client's protected records must keep
-         * to it ("MUST ... record_overflow" beyond) */
-        if (c->cfg->record_size_limit != 0) {
+         * to it ("MUST ... record_overflow" beyond) -- from its handshake records on: its
+         * 0-RTT records were sealed before it could know our limit */
+        if (c->cfg->record_size_limit != 0 && c->early != MICA_EARLY_ACCEPTED) {
             TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit));
         }
     }
@@ -717,6 +759,9 @@ static mica_err on_end_of_early_data(mica_conn *c, uint8_t type, const uint8_t *
     TRY(mica_transcript_add(&c->t, msg, len));
     c->early_done = true;
     TRY(mica_conn_set_read_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
+    if (c->peer_record_limit != 0 && c->cfg->record_size_limit != 0) {
+        TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit)); /* RFC 8449, see above */
+    }
     mica_secret_wipe(&c->c_early);
     *next = S_WAIT_FINISHED;
     return MICA_OK;

@@ -291,7 +291,8 @@ static void over_limit(void)
 {
     mica_config *issuer = early_server(4096), *strict = early_server(100), *ccfg = early_client();
     static const uint8_t secret[32] = {9};
-    uint8_t big[4096];
+    static uint8_t big[8000];
+    uint8_t forged[4096];
     struct store st = {0};
     struct pair p;
     size_t written = 0;
@@ -299,24 +300,90 @@ static void over_limit(void)
     memset(big, 'a', sizeof(big));
     CHECK_OK(mica_config_set_ticket_key(issuer, secret, sizeof(secret), 3600));
     CHECK_OK(mica_config_set_ticket_key(strict, secret, sizeof(secret), 3600));
-    if (get_sessions(ccfg, issuer, &st)) {
+    if (get_sessions(ccfg, issuer, &st) && st.n >= 2 && st.len[0] <= sizeof(forged)) {
+        /* the client keeps to the ticket's 4096 bytes: no more is taken. A server that
+         * now accepts only 100 refuses it (its client may send up to 4096) and skips it */
         CHECK_OK(pair_new(&p, ccfg, strict, "localhost"));
         mica_conn_free(p.client);
         CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", st.blob[0], st.len[0], &p.client));
-        /* the client keeps to the ticket's 4096 bytes: no more is taken */
         CHECK_OK(mica_conn_write_early(p.client, big, sizeof(big), &written));
-        CHECK(written == sizeof(big));
+        CHECK(written == 4096);
         CHECK_OK(mica_conn_write_early(p.client, big, 1, &written));
         CHECK(written == 0);
+        CHECK_OK(pair_handshake(&p));
+        CHECK(mica_conn_resumed(p.server));
+        CHECK(mica_conn_early_data(p.server) == MICA_EARLY_REJECTED);
+        pair_free(&p);
+        /* a client that claims more than its ticket allows (its session blob says 65536)
+         * and sends it: unexpected_message once it passes the ticket's 4096 */
+        memcpy(forged, st.blob[1], st.len[1]);
+        forged[28] = 0, forged[29] = 1, forged[30] = 0, forged[31] = 0; /* max_early */
+        SHA256(forged, st.len[1] - SHA256_DIGEST_LENGTH, forged + st.len[1] - SHA256_DIGEST_LENGTH);
+        CHECK_OK(pair_new(&p, ccfg, issuer, "localhost"));
+        mica_conn_free(p.client);
+        CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", forged, st.len[1], &p.client));
+        CHECK_OK(mica_conn_write_early(p.client, big, sizeof(big), &written));
+        CHECK(written == sizeof(big));
         CHECK(pair_handshake(&p) != MICA_OK);
         CHECK_ERR(mica_conn_error(p.server), MICA_E_UNEXPECTED_MESSAGE);
         CHECK(mica_conn_error_alert(p.client) == MICA_ALERT_UNEXPECTED_MESSAGE);
         pair_free(&p);
+    } else {
+        CHECK_MSG(false, "sessions: %zu", st.n);
     }
     store_clear(&st);
     mica_config_free(ccfg);
     mica_config_free(strict);
     mica_config_free(issuer);
+}
+
+/* rejected early data just within the limit is skipped whole, records' overhead aside
+ * (4.2.10 counts plaintext); a server limit applies to handshake records, not to 0-RTT
+ * sealed before the client knew it (RFC 8449) */
+static void skip_and_limits(void)
+{
+    mica_config *scfg = early_server(16384), *off = server_config("ecdsa-p256");
+    mica_config *ccfg = early_client();
+    static const uint8_t secret[32] = {5};
+    static uint8_t data[16384];
+    struct store st = {0};
+    struct pair p;
+    size_t written = 0, n;
+    static uint8_t buf[16384];
+
+    CHECK_OK(mica_config_set_ticket_key(scfg, secret, sizeof(secret), 3600));
+    CHECK_OK(mica_config_set_ticket_key(off, secret, sizeof(secret), 3600));
+    CHECK_OK(mica_config_set_record_size_limit(scfg, 1024));
+    CHECK_OK(mica_config_set_record_size_limit(ccfg, 2048));
+    memset(data, 'e', sizeof(data));
+    if (get_sessions(ccfg, scfg, &st) && st.n >= 2) {
+        /* 16384 bytes in 10-byte writes (1639 records) to a server that rejects them */
+        CHECK_OK(pair_new(&p, ccfg, off, "localhost"));
+        mica_conn_free(p.client);
+        CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", st.blob[0], st.len[0], &p.client));
+        for (size_t off_ = 0; off_ < sizeof(data); off_ += n) {
+            n = sizeof(data) - off_ < 10 ? sizeof(data) - off_ : 10;
+            CHECK_OK(mica_conn_write_early(p.client, data + off_, n, &written));
+            CHECK(written == n);
+        }
+        CHECK_OK(pair_handshake(&p));
+        CHECK(mica_conn_early_data(p.server) == MICA_EARLY_REJECTED);
+        pair_free(&p);
+        /* accepted: one 4000-byte record, over the server's 1024 limit, is early data */
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        mica_conn_free(p.client);
+        CHECK_OK(mica_conn_new_client_resume(ccfg, "localhost", st.blob[1], st.len[1], &p.client));
+        CHECK_OK(mica_conn_write_early(p.client, data, 4000, &written));
+        CHECK_OK(pair_handshake(&p));
+        CHECK(mica_conn_early_data(p.server) == MICA_EARLY_ACCEPTED);
+        CHECK(read_all_early(p.server, buf, sizeof(buf)) == 4000);
+        CHECK(pair_transfer(&p, true, 5000)); /* 1-RTT records keep to the limit */
+        pair_free(&p);
+    }
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(off);
+    mica_config_free(scfg);
 }
 
 /* record the client's first flight (ClientHello + early data) */
@@ -480,6 +547,42 @@ static void psk_modes(void)
     }
 }
 
+/* flip the last byte of the client's first batch: the ClientHello's binder */
+static void flip_binder(void *ctx, bool to_server, uint8_t *buf, size_t *len)
+{
+    int *done = ctx;
+
+    if (to_server && !*done && *len > 0) {
+        buf[*len - 1] ^= 0x01;
+        *done = 1;
+    }
+}
+
+/* psk_ke needs no key share: a server that would ask for another group (HRR) resumes
+ * in one round trip, and accepts the early data that an HRR would have refused */
+static void psk_ke_no_hrr(void)
+{
+    mica_config *scfg = early_server(16384), *ccfg = early_client();
+    struct store st = {0};
+    struct pair p;
+    size_t written = 0;
+
+    CHECK_OK(mica_config_set_psk_modes(scfg, "psk_ke"));
+    CHECK_OK(mica_config_set_psk_modes(ccfg, "psk_ke"));
+    CHECK_OK(mica_config_set_groups(scfg, "secp384r1"));
+    CHECK_OK(mica_config_set_groups(ccfg, "x25519:secp384r1"));
+    if (get_sessions(ccfg, scfg, &st)) { /* a full handshake: with an HRR */
+        CHECK_OK(early_pair(&p, ccfg, scfg, st.blob[0], st.len[0], &written));
+        CHECK(mica_conn_resumed(p.server) && !mica_conn_hrr(p.server));
+        CHECK(mica_conn_group(p.server) == NULL);
+        CHECK(mica_conn_early_data(p.server) == MICA_EARLY_ACCEPTED);
+        pair_free(&p);
+    }
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 /* stateful tickets: 32 bytes naming a cached session, each good once; eviction */
 static void session_cache(void)
 {
@@ -505,8 +608,24 @@ static void session_cache(void)
         CHECK_OK(early_pair(&p, ccfg, scfg, st.blob[1], st.len[1], &written));
         CHECK(!mica_conn_resumed(p.server));
         pair_free(&p);
-        /* the newest ones still resume */
+        /* the newest ones still resume; a hello with a forged binder does not burn the
+         * ticket it copied */
         if (get_sessions(ccfg, scfg, &st2)) {
+            int armed = 0;
+            mica_config *plain = client_config(); /* no 0-RTT: the hello ends the batch */
+            CHECK_OK(pair_new(&p, plain, scfg, "localhost"));
+            mica_conn_free(p.client);
+            CHECK_OK(mica_conn_new_client_resume(plain, "localhost", st2.blob[0], st2.len[0],
+                                                 &p.client));
+            p.tamper = flip_binder;
+            p.tamper_ctx = &armed;
+            CHECK(pair_handshake(&p) != MICA_OK);
+            CHECK_ERR(mica_conn_error(p.server), MICA_E_DECRYPT_ERROR);
+            pair_free(&p);
+            mica_config_free(plain);
+            CHECK_OK(early_pair(&p, ccfg, scfg, st2.blob[0], st2.len[0], &written));
+            CHECK(mica_conn_resumed(p.server));
+            pair_free(&p);
             CHECK_OK(early_pair(&p, ccfg, scfg, st2.blob[1], st2.len[1], &written));
             CHECK(mica_conn_resumed(p.server));
             pair_free(&p);
@@ -635,6 +754,70 @@ static void kept_sessions(void)
     mica_config_free(scfg);
 }
 
+/* a fresh server connection skips 0-RTT-looking records before any ClientHello (the
+ * stateless HRR case: they follow ClientHello1) only for a ClientHello with a cookie */
+static void before_client_hello(void)
+{
+    mica_config *scfg = early_server(16384), *ccfg = early_client();
+    static const uint8_t rec[5 + 40] = {23, 3, 3, 0, 40, 1, 2, 3};
+    struct pair p;
+    size_t used = 0;
+
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(mica_conn_feed(p.server, rec, sizeof(rec), &used)); /* skipped */
+    CHECK(used == sizeof(rec));
+    CHECK(pair_handshake(&p) != MICA_OK); /* a first ClientHello: no cookie */
+    CHECK_ERR(mica_conn_error(p.server), MICA_E_UNEXPECTED_MESSAGE);
+    CHECK(strstr(mica_conn_error_sentence(p.server), "before its first ClientHello") != NULL);
+    pair_free(&p);
+
+    /* a stateless HRR: the first connection sees ClientHello1 alone and is dropped; the
+     * fresh one gets the (rejected) 0-RTT records first, then ClientHello2 with its cookie */
+    {
+        mica_config *hrr = early_server(16384);
+        static const uint8_t secret[32] = {3};
+        struct store st = {0};
+        mica_conn *first = NULL;
+        const uint8_t *out;
+        size_t len = 0, ch_len, written = 0;
+        static uint8_t rest[65536];
+        size_t rest_len;
+
+        CHECK_OK(mica_config_set_ticket_key(scfg, secret, sizeof(secret), 3600));
+        CHECK_OK(mica_config_set_ticket_key(hrr, secret, sizeof(secret), 3600));
+        CHECK_OK(mica_config_set_groups(hrr, "secp256r1"));
+        if (get_sessions(ccfg, scfg, &st)) {
+            memset(&p, 0, sizeof(p));
+            CHECK_OK(
+                mica_conn_new_client_resume(ccfg, "localhost", st.blob[0], st.len[0], &p.client));
+            CHECK_OK(mica_conn_write_early(p.client, (const uint8_t *)request, sizeof(request) - 1,
+                                           &written));
+            CHECK_OK(mica_conn_pending(p.client, &out, &len));
+            ch_len = 5 + ((size_t)out[3] << 8 | out[4]);
+            rest_len = len - ch_len;
+            CHECK(rest_len > 0 && rest_len <= sizeof(rest));
+            memcpy(rest, out + ch_len, rest_len);
+            CHECK_OK(mica_conn_new_server(hrr, &first));
+            CHECK_OK(mica_conn_feed(first, out, ch_len, &used));
+            mica_conn_sent(p.client, len);
+            CHECK_OK(mica_conn_pending(first, &out, &len)); /* HRR (+ CCS) */
+            CHECK_OK(mica_conn_feed(p.client, out, len, &used));
+            mica_conn_free(first);
+            CHECK_OK(mica_conn_new_server(hrr, &p.server));
+            CHECK_OK(mica_conn_feed(p.server, rest, rest_len, &used)); /* CCS, 0-RTT: skipped */
+            CHECK_OK(pair_handshake(&p));
+            CHECK(mica_conn_hrr(p.server) && mica_conn_resumed(p.server));
+            CHECK(mica_conn_early_data(p.client) == MICA_EARLY_REJECTED);
+            CHECK(pair_transfer(&p, true, 100));
+            pair_free(&p);
+        }
+        store_clear(&st);
+        mica_config_free(hrr);
+    }
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 /* ticket keys rotate while threads resume: every ticket whose key is not retired still
  * resumes, on every thread, with the shared config (its replay store under contention) */
 struct rot {
@@ -722,12 +905,15 @@ int main(void)
     accepted();
     rejected();
     over_limit();
+    skip_and_limits();
     replayed();
     half_rtt();
     psk_modes();
+    psk_ke_no_hrr();
     session_cache();
     other_name();
     kept_sessions();
+    before_client_hello();
     rotation_under_load();
     return check_exit("test_early");
 }
