@@ -677,7 +677,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
                                 enum mica_state *next)
 {
     struct mica_client_hello ch;
-    struct mica_key_share_entry share;
+    struct mica_key_share_entry share = {0};
     const struct mica_suite *suite;
     bool found = false;
     mica_err err;

@@ -754,6 +754,50 @@ static void kept_sessions(void)
     mica_config_free(scfg);
 }
 
+/* a ticket altered in any of its bytes (name, nonce, sealed state, tag) is not the
+ * server's: a full handshake, and its 0-RTT is skipped */
+static void tampered_ticket(void)
+{
+    mica_config *scfg = early_server(16384), *ccfg = early_client();
+    struct store st = {0};
+    static uint8_t forged[4096];
+    struct pair p;
+    size_t written = 0, n, ticket_len;
+
+    CHECK_OK(mica_config_set_tickets(scfg, 1, 7200));
+    if (get_sessions(ccfg, scfg, &st) && st.len[0] <= sizeof(forged)) {
+        n = st.len[0];
+        /* the blob ends with ticket<1..2^16-1> and the 32-byte check; a mica ticket is
+         * 16 + 12 + state + 16 bytes */
+        ticket_len = 0;
+        for (size_t i = 0; i + 2 + SHA256_DIGEST_LENGTH < n; i++) {
+            size_t t = (size_t)st.blob[0][i] << 8 | st.blob[0][i + 1];
+            if (i + 2 + t + SHA256_DIGEST_LENGTH == n && t > 44) {
+                ticket_len = t;
+            }
+        }
+        CHECK(ticket_len > 44);
+        for (size_t k = 0; k < ticket_len; k += 9) {
+            size_t at = n - SHA256_DIGEST_LENGTH - ticket_len + k;
+            memcpy(forged, st.blob[0], n);
+            forged[at] ^= 0x40;
+            SHA256(forged, n - SHA256_DIGEST_LENGTH, forged + n - SHA256_DIGEST_LENGTH);
+            CHECK_OK(early_pair(&p, ccfg, scfg, forged, n, &written));
+            CHECK_MSG(!mica_conn_resumed(p.server) &&
+                          mica_conn_early_data(p.server) == MICA_EARLY_REJECTED,
+                      "ticket byte %zu altered: resumed %d", k, mica_conn_resumed(p.server));
+            pair_free(&p);
+            store_clear(&st); /* the sessions of these handshakes are not needed */
+            if (!get_sessions(ccfg, scfg, &st) || st.len[0] != n) {
+                break; /* a fresh, same-sized session for the next byte */
+            }
+        }
+    }
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 /* a fresh server connection skips 0-RTT-looking records before any ClientHello (the
  * stateless HRR case: they follow ClientHello1) only for a ClientHello with a cookie */
 static void before_client_hello(void)
@@ -914,6 +958,7 @@ int main(void)
     other_name();
     kept_sessions();
     before_client_hello();
+    tampered_ticket();
     rotation_under_load();
     return check_exit("test_early");
 }
