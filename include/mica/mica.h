@@ -81,6 +81,11 @@ typedef enum mica_err {
     MICA_E_PEER_ALERT = 32,              /* the peer ended the connection with a fatal alert */
     MICA_E_CERTIFICATE_REQUIRED = 33,    /* a certificate was required and not sent */
     MICA_E_IO = 34,                      /* a socket operation failed (errno says which) */
+    MICA_E_CERT_PIN = 35,                /* no certificate of the chain matches a pin */
+    MICA_E_CERT_REVOKED = 36,            /* a certificate is revoked (OCSP or CRL) */
+    MICA_E_CERT_WEAK = 37,               /* a certificate's key or signature is too weak */
+    MICA_E_CERT_PURPOSE = 38,            /* a certificate is not for this use (EKU, CA) */
+    MICA_E_CERT_STATUS = 39,             /* the OCSP status is missing, stale or unusable */
     MICA_E__COUNT                        /* number of codes; not a code */
 } mica_err;
 
@@ -206,6 +211,28 @@ MICA_API mica_err mica_config_add_cert_chain_file(mica_config *cfg, const char *
 MICA_API mica_err mica_config_set_ca_file(mica_config *cfg, const char *file);
 MICA_API mica_err mica_config_set_ca_dir(mica_config *cfg, const char *dir);
 MICA_API mica_err mica_config_set_ca_pem(mica_config *cfg, const char *pem, size_t len);
+
+/* mica_config_add_crl_file: revocation lists (PEM or DER) the leaf is checked against;
+ * once any is loaded, a leaf whose issuer has no CRL is not accepted. */
+MICA_API mica_err mica_config_add_crl_file(mica_config *cfg, const char *file);
+
+/* mica_config_add_pin: an SPKI pin, "sha256/BASE64" (RFC 7469 form: base64 of the SHA-256
+ * of a SubjectPublicKeyInfo, as mica client --showcerts prints). When pins are set, at
+ * least one certificate of the verified chain must match one (up to 16);
+ * MICA_E_CERT_PIN otherwise. MICA_E_ARGUMENT for a malformed pin. */
+MICA_API mica_err mica_config_add_pin(mica_config *cfg, const char *pin);
+
+/* Revocation by OCSP stapling (RFC 6066 status_request, RFC 8446 4.4.2.1). A client asks
+ * for the server's OCSP response unless the mode is OFF; AUTO (the default) checks one
+ * when stapled (its signature by the issuer or a delegated responder, its freshness,
+ * the status: revoked is MICA_E_CERT_REVOKED), REQUIRE also fails without one
+ * (MICA_E_CERT_STATUS). */
+typedef enum mica_ocsp { MICA_OCSP_OFF = 0, MICA_OCSP_AUTO = 1, MICA_OCSP_REQUIRE = 2 } mica_ocsp;
+MICA_API mica_err mica_config_set_ocsp(mica_config *cfg, mica_ocsp mode);
+/* mica_config_set_ocsp_staple_file: a server staples the DER OCSP response in file (for
+ * its first chain's leaf) to clients that ask; the file is re-read when it changes, so
+ * a cron job can renew it under a running server. NULL: no stapling. */
+MICA_API mica_err mica_config_set_ocsp_staple_file(mica_config *cfg, const char *file);
 
 /* mica_config_insecure_no_verify: accept any peer certificate (the handshake still checks
  * the CertificateVerify signature). For tests and diagnostics only; the CLI warns. */

@@ -90,6 +90,18 @@ static const struct err_row err_table[MICA_E__COUNT] = {
     [MICA_E_IO] = {"io", MICA_ALERT_NONE, "a socket operation failed; the system error says which"},
     [MICA_E_CERTIFICATE_REQUIRED] = {"certificate_required", MICA_ALERT_CERTIFICATE_REQUIRED,
                                      "a certificate was required and the peer sent none"},
+    [MICA_E_CERT_PIN] = {"cert_pin", MICA_ALERT_BAD_CERTIFICATE,
+                         "no certificate of the chain matches a configured public key pin"},
+    [MICA_E_CERT_REVOKED] = {"cert_revoked", MICA_ALERT_CERTIFICATE_REVOKED,
+                             "a certificate of the chain has been revoked"},
+    [MICA_E_CERT_WEAK] = {"cert_weak", MICA_ALERT_UNSUPPORTED_CERTIFICATE,
+                          "a certificate uses a key or signature algorithm too weak to trust"},
+    [MICA_E_CERT_PURPOSE] = {"cert_purpose", MICA_ALERT_UNSUPPORTED_CERTIFICATE,
+                             "a certificate is not meant for this use (key usage or extended "
+                             "key usage)"},
+    [MICA_E_CERT_STATUS] = {"cert_status", MICA_ALERT_BAD_CERTIFICATE_STATUS_RESPONSE,
+                            "the certificate's revocation status is missing, stale or does not "
+                            "verify"},
 };
 
 static const struct err_row *row(mica_err err)

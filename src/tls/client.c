@@ -177,6 +177,14 @@ static void write_extensions(mica_conn *c, mica_wr *w)
         mica_wr_close(w, m);
         mica_wr_close(w, ext);
     }
+    if (cfg->ocsp != MICA_OCSP_OFF && cfg->verify) {
+        /* RFC 6066 8: status_request for OCSP, no responder ids, no request extensions */
+        ext_start(c, w, MICA_EXT_STATUS_REQUEST, &ext);
+        mica_wr_u8(w, 1);
+        mica_wr_u16(w, 0);
+        mica_wr_u16(w, 0);
+        mica_wr_close(w, ext);
+    }
     if (cfg->alpn_len > 0) {
         ext_start(c, w, MICA_EXT_ALPN, &ext);
         mica_wr_open16(w, &m);
@@ -691,20 +699,15 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
                          cert.entries_n, mica_err_sentence(err));
     }
     if (c->cfg->verify) {
-        const char *name = c->server_name[0] != '\0' ? c->server_name : NULL;
-        if (name == NULL) { /* fail closed: a verified chain must be for a name */
-            return mica_fail(c, MICA_E_INTERNAL, "verification is on but there is no name");
-        }
-        err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
-                               c->peer_n, true, name, mica_clock_now(&c->cfg->clock),
-                               c->verify_error, sizeof(c->verify_error));
+        /* the leaf's entry carries the stapled OCSP response, if any (4.4.2.1) */
+        mica_rd list = cert.entries;
+        struct mica_cert_entry leaf;
+        TRY(mica_msg_next_cert_entry(&list, &leaf));
+        err = mica_hs_verify_chain(c, leaf.ocsp_response.n > 0 ? leaf.ocsp_response.p : NULL,
+                                   leaf.ocsp_response.n);
         if (err != MICA_OK) {
-            mica_trace_cert(c, "failed", c->verify_error);
             return mica_fail(c, err, "the server's certificate is not valid: %s", c->verify_error);
         }
-        c->verify_error[0] = '\0';
-        c->verified = true;
-        mica_trace_cert(c, "verified", NULL);
     } else {
         snprintf(c->verify_error, sizeof(c->verify_error), "verification disabled (insecure mode)");
         mica_trace_cert(c, "skipped", c->verify_error);

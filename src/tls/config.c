@@ -36,6 +36,7 @@ static void defaults(mica_config *cfg)
     cfg->grease = true;
     cfg->middlebox_compat = true;
     cfg->verify = true;
+    cfg->ocsp = MICA_OCSP_AUTO;
     cfg->max_handshake = MICA_MAX_HANDSHAKE_MSG_DEFAULT;
     mica_psk_defaults(cfg);
 }
@@ -73,6 +74,7 @@ void mica_config_free(mica_config *cfg)
     }
     mica_x509_store_free(cfg->store);
     mica_cache_free(cfg->cache);
+    mica_staple_free(cfg->staple);
     mica_keep_free(cfg->keep);
     mica_replay_free(cfg->replay_own);
     mica_mem_free_secret(cfg);
@@ -331,4 +333,40 @@ mica_err mica_config_set_ca_pem(mica_config *cfg, const char *pem, size_t len)
 {
     TRY(custom_store(cfg));
     return mica_x509_store_add_pem(cfg->store, pem, len);
+}
+
+mica_err mica_config_add_crl_file(mica_config *cfg, const char *file)
+{
+    ENSURE(cfg != NULL && file != NULL, MICA_E_ARGUMENT);
+    return mica_x509_store_add_crl_file(cfg->store, file);
+}
+
+mica_err mica_config_add_pin(mica_config *cfg, const char *pin)
+{
+    ENSURE(cfg != NULL && cfg->pins_n < MICA_MAX_PINS, MICA_E_ARGUMENT);
+    TRY(mica_x509_parse_pin(pin, cfg->pins[cfg->pins_n]));
+    cfg->pins_n++;
+    return MICA_OK;
+}
+
+mica_err mica_config_set_ocsp(mica_config *cfg, mica_ocsp mode)
+{
+    ENSURE(cfg != NULL &&
+               (mode == MICA_OCSP_OFF || mode == MICA_OCSP_AUTO || mode == MICA_OCSP_REQUIRE),
+           MICA_E_ARGUMENT);
+    cfg->ocsp = mode;
+    return MICA_OK;
+}
+
+mica_err mica_config_set_ocsp_staple_file(mica_config *cfg, const char *file)
+{
+    struct mica_staple *st = NULL;
+
+    ENSURE(cfg != NULL, MICA_E_ARGUMENT);
+    if (file != NULL) {
+        TRY(mica_staple_new(file, &st));
+    }
+    mica_staple_free(cfg->staple);
+    cfg->staple = st;
+    return MICA_OK;
 }

@@ -42,6 +42,8 @@
 #define MICA_MAX_SESSION_LEN 2048u /* a session blob (psk.c) */
 #define MICA_SESSION_ID_LEN 32u    /* a stateful ticket: the session cache's key */
 #define MICA_MAX_SESSION_CACHE (1u << 20)
+#define MICA_MAX_PINS 16u              /* SPKI pins a config holds */
+#define MICA_MAX_OCSP_RESPONSE 65536u  /* a stapled OCSP response mica sends or keeps */
 #define MICA_MAX_KEEP_NAMES 65536u     /* server names a client config keeps sessions for */
 #define MICA_MAX_EARLY_DATA (1u << 20) /* the most 0-RTT data a server may accept */
 #define MICA_EARLY_SKIP_DEFAULT 16384u /* rejected 0-RTT skipped when none is accepted */
@@ -104,9 +106,13 @@ struct mica_config {
     struct mica_keep *keep;         /* client: sessions kept per server name (NULL: none) */
     struct mica_replay *replay_own; /* the built-in ClientHello recording */
     int (*replay)(void *ctx, const uint8_t id[32], uint64_t now_ms, uint64_t keep_ms);
-    void *replay_ctx;    /* replay: the application's store instead of replay_own */
-    bool no_anti_replay; /* mica_config_insecure_no_anti_replay */
-    mica_trace_cb trace; /* NULL: no events are built at all */
+    void *replay_ctx;                /* replay: the application's store instead of replay_own */
+    bool no_anti_replay;             /* mica_config_insecure_no_anti_replay */
+    uint8_t pins[MICA_MAX_PINS][32]; /* SPKI SHA-256 pins of the peer's chain */
+    size_t pins_n;
+    mica_ocsp ocsp;             /* client: stapled OCSP policy (MICA_OCSP_AUTO by default) */
+    struct mica_staple *staple; /* server: the OCSP response to staple (store.c) */
+    mica_trace_cb trace;        /* NULL: no events are built at all */
     void *trace_ctx;
     uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
 };
@@ -193,7 +199,9 @@ struct mica_conn {
     size_t *peer_len;
     size_t peer_n;
     bool verified;
-    char verify_error[256];
+    char verify_error[512];
+    mica_err verify_code;     /* the verification's result (MICA_OK, or why not) */
+    bool ocsp_requested;      /* server: the client sent status_request */
     size_t peer_record_limit; /* RFC 8449: the peer's limit, applied when keys change */
 
     /* resumption (psk.c) */
@@ -265,6 +273,12 @@ MICA_MUST mica_err mica_cache_put(struct mica_cache *c, const uint8_t *id, const
 MICA_MUST mica_err mica_cache_take(struct mica_cache *c, const uint8_t *id, uint8_t *state,
                                    size_t cap, size_t *len);
 size_t mica_cache_count(struct mica_cache *c);
+struct mica_staple;
+MICA_MUST mica_err mica_staple_new(const char *path, struct mica_staple **out);
+void mica_staple_free(struct mica_staple *st);
+/* the current response (re-read when the file changes) into a new buffer *out (free with
+ * mica_mem_free), or *out NULL when there is none or it cannot be read */
+MICA_MUST mica_err mica_staple_get(struct mica_staple *st, uint8_t **out, size_t *len);
 struct mica_keep;
 MICA_MUST mica_err mica_keep_new(size_t names, size_t per_name, struct mica_keep **out);
 void mica_keep_free(struct mica_keep *k);
@@ -348,6 +362,11 @@ MICA_MUST mica_err mica_hs_app_secrets(mica_conn *c);
  * takes sessions; server: it sends tickets), then the key schedule is closed and the
  * handshake traffic secrets wiped */
 MICA_MUST mica_err mica_hs_complete(mica_conn *c);
+/* mica_hs_verify_chain: verify the peer's chain (c->peer_der) under the config's policy
+ * (a server's for the SNI name, with pins and the stapled OCSP response; a client's for
+ * clientAuth); sets verified/verify_error/verify_code, traces the check. The error code
+ * (no alert is queued: the caller decides). */
+MICA_MUST mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len);
 /* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
 

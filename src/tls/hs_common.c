@@ -76,6 +76,39 @@ mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *ce
     return MICA_OK;
 }
 
+mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len)
+{
+    struct mica_x509_policy p;
+    mica_err err;
+
+    memset(&p, 0, sizeof(p));
+    p.server = !c->server; /* the peer's role */
+    p.now_ms = mica_clock_now(&c->cfg->clock);
+    if (!c->server) {
+        p.name = c->server_name[0] != '\0' ? c->server_name : NULL;
+        if (p.name == NULL) { /* fail closed: a server's chain is verified for a name */
+            return mica_fail(c, MICA_E_INTERNAL, "verification is on but there is no name");
+        }
+        p.pins = c->cfg->pins[0];
+        p.pins_n = c->cfg->pins_n;
+        p.ocsp = ocsp;
+        p.ocsp_len = ocsp_len;
+        p.ocsp_mode = (int)c->cfg->ocsp;
+    }
+    err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
+                           c->peer_n, &p, c->verify_error, sizeof(c->verify_error));
+    if (err != MICA_OK) {
+        mica_trace_cert(c, "failed", c->verify_error);
+        c->verify_code = err;
+        return err;
+    }
+    c->verify_error[0] = '\0';
+    c->verify_code = MICA_OK;
+    c->verified = true;
+    mica_trace_cert(c, "verified", NULL);
+    return MICA_OK;
+}
+
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len)
 {
     mica_rd item;

@@ -531,17 +531,26 @@ static mica_err send_encrypted_extensions(mica_conn *c, const struct mica_client
 static mica_err send_certificate(mica_conn *c)
 {
     const struct mica_chain *chain = c->chain;
-    size_t total = 16, len;
-    uint8_t *buf;
+    size_t total = 32, len, staple_len = 0;
+    uint8_t *buf, *staple = NULL;
     mica_wr w;
-    size_t msg, list, m;
+    size_t msg, list, m, ext;
     mica_err err;
 
+    /* RFC 8446 4.4.2.1: the OCSP response goes in the leaf's entry, to a client that
+     * asked with status_request; the first configured chain is the one it is for */
+    if (c->ocsp_requested && c->cfg->staple != NULL && c->chain == c->cfg->chains[0]) {
+        TRY(mica_staple_get(c->cfg->staple, &staple, &staple_len));
+    }
     for (size_t i = 0; i < chain->n; i++) {
         total += 3 + chain->len[i] + 2;
     }
+    total += staple_len;
     buf = mica_mem_alloc(total);
-    ENSURE(buf != NULL, MICA_E_NOMEM);
+    if (buf == NULL) {
+        mica_mem_free(staple);
+        return MICA_E_NOMEM;
+    }
     w = mica_wr_init(buf, total);
     mica_msg_open(&w, MICA_HS_CERTIFICATE, &msg);
     mica_wr_u8(&w, 0); /* certificate_request_context: empty for the server */
@@ -550,10 +559,25 @@ static mica_err send_certificate(mica_conn *c)
         mica_wr_open24(&w, &m);
         mica_wr_bytes(&w, chain->der[i], chain->len[i]);
         mica_wr_close(&w, m);
-        mica_wr_u16(&w, 0); /* no per-certificate extensions */
+        mica_wr_open16(&w, &ext);
+        if (i == 0 && staple != NULL) {
+            /* status_request: CertificateStatus { ocsp(1), OCSPResponse<1..2^24-1> } */
+            mica_wr_u16(&w, MICA_EXT_STATUS_REQUEST);
+            mica_wr_open16(&w, &m);
+            mica_wr_u8(&w, 1);
+            {
+                size_t r;
+                mica_wr_open24(&w, &r);
+                mica_wr_bytes(&w, staple, staple_len);
+                mica_wr_close(&w, r);
+            }
+            mica_wr_close(&w, m);
+        }
+        mica_wr_close(&w, ext);
     }
     mica_wr_close(&w, list);
     mica_msg_close(&w, msg);
+    mica_mem_free(staple);
     err = mica_wr_finish(&w, &len);
     if (err == MICA_OK) {
         err = mica_conn_send_hs(c, buf, len);
@@ -726,6 +750,8 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     }
     TRY(choose_alpn(c, &ch));
     TRY(mica_psk_decide_early(c, &ch, false));
+    c->ocsp_requested =
+        (ch.present & mica_ext_bit(MICA_EXT_STATUS_REQUEST)) != 0 && ch.status_request;
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
         /* RFC 8449 4: we answer with our limit; the client's protected records must keep

@@ -24,6 +24,7 @@
  * new client connection takes the newest one out (a ticket is used once, RFC 8446 C.4).
  */
 #include <pthread.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -412,4 +413,101 @@ uint8_t *mica_keep_take(struct mica_keep *k, const char *name, size_t *len)
     }
     pthread_mutex_unlock(&k->lock);
     return blob;
+}
+
+/* ---- the server's OCSP staple, re-read when its file changes ----------------------- */
+
+struct mica_staple {
+    pthread_mutex_t lock;
+    char path[4096];
+    struct stat seen; /* the file as last read: size and modification time */
+    bool read;
+    uint8_t *der; /* NULL: none (missing, empty, unreadable or too large) */
+    size_t len;
+};
+
+mica_err mica_staple_new(const char *path, struct mica_staple **out)
+{
+    struct mica_staple *st;
+
+    ENSURE(path != NULL && strlen(path) < sizeof(st->path), MICA_E_ARGUMENT);
+    st = mica_mem_alloc(sizeof(*st));
+    ENSURE(st != NULL, MICA_E_NOMEM);
+    if (pthread_mutex_init(&st->lock, NULL) != 0) {
+        mica_mem_free(st);
+        return MICA_E_NOMEM;
+    }
+    memcpy(st->path, path, strlen(path) + 1);
+    *out = st;
+    return MICA_OK;
+}
+
+void mica_staple_free(struct mica_staple *st)
+{
+    if (st == NULL) {
+        return;
+    }
+    pthread_mutex_destroy(&st->lock);
+    mica_mem_free(st->der);
+    mica_mem_free(st);
+}
+
+/* reload: read the file again (caller holds the lock) */
+static void reload(struct mica_staple *st, const struct stat *now)
+{
+    FILE *f;
+    size_t n = 0;
+
+    mica_mem_free(st->der);
+    st->der = NULL;
+    st->len = 0;
+    st->seen = *now;
+    st->read = true;
+    if (now->st_size <= 0 || now->st_size > (off_t)MICA_MAX_OCSP_RESPONSE) {
+        return;
+    }
+    f = fopen(st->path, "rb");
+    if (f == NULL) {
+        return;
+    }
+    st->der = mica_mem_alloc((size_t)now->st_size);
+    if (st->der != NULL) {
+        n = fread(st->der, 1, (size_t)now->st_size, f);
+    }
+    fclose(f);
+    if (st->der != NULL && n == (size_t)now->st_size) {
+        st->len = n;
+    } else {
+        mica_mem_free(st->der);
+        st->der = NULL;
+    }
+}
+
+mica_err mica_staple_get(struct mica_staple *st, uint8_t **out, size_t *len)
+{
+    struct stat now;
+    mica_err err = MICA_OK;
+
+    *out = NULL;
+    *len = 0;
+    pthread_mutex_lock(&st->lock);
+    if (stat(st->path, &now) != 0) {
+        memset(&now, 0, sizeof(now)); /* gone: nothing to staple until it is back */
+    }
+    if (!st->read || now.st_size != st->seen.st_size ||
+        now.st_mtim.tv_sec != st->seen.st_mtim.tv_sec ||
+        now.st_mtim.tv_nsec != st->seen.st_mtim.tv_nsec || now.st_ino != st->seen.st_ino) {
+        reload(st, &now);
+    }
+    if (st->der != NULL) {
+        *out = mica_mem_alloc(st->len);
+        if (*out != NULL) {
+            memcpy(*out, st->der, st->len);
+            *len = st->len;
+        } else {
+            err = MICA_E_NOMEM;
+        }
+    }
+    pthread_mutex_unlock(&st->lock);
+    return err;
 }

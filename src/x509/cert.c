@@ -3,6 +3,7 @@
  * X509_STORE / X509_verify_cert. See x509.h.
  */
 #include "x509/x509.h"
+#include "x509/internal.h"
 
 #include <mica/cert.h>
 
@@ -22,9 +23,20 @@
 
 struct mica_x509_store {
     X509_STORE *store;
+    bool crls; /* CRLs were loaded: check the leaf's revocation */
 };
 
-static X509 *parse_der(const uint8_t *der, size_t len)
+X509_STORE *mica_x509_store_raw(const mica_x509_store *s)
+{
+    return s->store;
+}
+
+bool mica_x509_store_has_crls(const mica_x509_store *s)
+{
+    return s->crls;
+}
+
+X509 *mica_x509_parse(const uint8_t *der, size_t len)
 {
     const unsigned char *p = der;
     X509 *x;
@@ -42,7 +54,7 @@ static X509 *parse_der(const uint8_t *der, size_t len)
 
 mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out)
 {
-    X509 *x = parse_der(der, len);
+    X509 *x = mica_x509_parse(der, len);
     EVP_PKEY *pk;
 
     ENSURE(x != NULL, mica_cr_fail(MICA_E_DECODE));
@@ -157,7 +169,7 @@ mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len, const
     return MICA_OK;
 }
 
-static bool is_ip(const char *name)
+bool mica_x509_is_ip(const char *name)
 {
     unsigned char *ip = NULL;
     ASN1_OCTET_STRING *os = a2i_IPADDRESS(name);
@@ -173,13 +185,13 @@ static bool is_ip(const char *name)
 
 bool mica_x509_chain_covers(const struct mica_chain *c, const char *name)
 {
-    X509 *x = parse_der(c->der[0], c->len[0]);
+    X509 *x = mica_x509_parse(c->der[0], c->len[0]);
     int ok;
 
     if (x == NULL) {
         return false;
     }
-    if (is_ip(name)) {
+    if (mica_x509_is_ip(name)) {
         ok = X509_check_ip_asc(x, name, 0);
     } else {
         ok = X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
@@ -224,6 +236,19 @@ mica_err mica_x509_store_add_file(mica_x509_store *s, const char *file)
     return MICA_OK;
 }
 
+mica_err mica_x509_store_add_crl_file(mica_x509_store *s, const char *file)
+{
+    X509_LOOKUP *l = X509_STORE_add_lookup(s->store, X509_LOOKUP_file());
+
+    ENSURE(l != NULL, mica_cr_fail(MICA_E_NOMEM));
+    ENSURE(X509_load_crl_file(l, file, X509_FILETYPE_PEM) > 0 ||
+               X509_load_crl_file(l, file, X509_FILETYPE_ASN1) > 0,
+           mica_cr_fail(MICA_E_ARGUMENT));
+    ERR_clear_error();
+    s->crls = true;
+    return MICA_OK;
+}
+
 mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir)
 {
     ENSURE(X509_STORE_load_path(s->store, dir) == 1, mica_cr_fail(MICA_E_ARGUMENT));
@@ -247,99 +272,6 @@ mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len
     BIO_free(bio);
     ENSURE(added > 0, MICA_E_DECODE);
     return MICA_OK;
-}
-
-static void subject_of(X509 *x, char *buf, size_t cap)
-{
-    if (x == NULL || X509_NAME_oneline(X509_get_subject_name(x), buf, (int)cap) == NULL) {
-        snprintf(buf, cap, "(unknown)");
-    }
-}
-
-static mica_err explain(X509_STORE_CTX *ctx, const char *name, char *why, size_t cap)
-{
-    int e = X509_STORE_CTX_get_error(ctx);
-    int depth = X509_STORE_CTX_get_error_depth(ctx);
-    char subject[256];
-
-    subject_of(X509_STORE_CTX_get_current_cert(ctx), subject, sizeof(subject));
-    snprintf(why, cap, "certificate at depth %d (%s): %s", depth, subject,
-             X509_verify_cert_error_string(e));
-    switch (e) {
-    case X509_V_ERR_HOSTNAME_MISMATCH:
-    case X509_V_ERR_IP_ADDRESS_MISMATCH:
-        snprintf(why, cap, "certificate %s does not cover %s", subject, name);
-        return MICA_E_CERT_HOSTNAME;
-    case X509_V_ERR_CERT_HAS_EXPIRED:
-    case X509_V_ERR_CERT_NOT_YET_VALID: return MICA_E_CERT_EXPIRED;
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-    case X509_V_ERR_CERT_UNTRUSTED: return MICA_E_CERT_UNTRUSTED;
-    default: return MICA_E_BAD_CERTIFICATE;
-    }
-}
-
-mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, const size_t *len,
-                          size_t n, bool server, const char *name, uint64_t now_ms, char *why,
-                          size_t why_cap)
-{
-    STACK_OF(X509) *rest = sk_X509_new_null();
-    X509_STORE_CTX *ctx = X509_STORE_CTX_new();
-    X509_VERIFY_PARAM *param;
-    X509 *leaf = NULL;
-    mica_err err = MICA_OK;
-
-    snprintf(why, why_cap, "no certificate");
-    if (rest == NULL || ctx == NULL || n == 0) {
-        err = n == 0 ? MICA_E_BAD_CERTIFICATE : MICA_E_NOMEM;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) {
-        X509 *x = parse_der(der[i], len[i]);
-        if (x == NULL) {
-            snprintf(why, why_cap, "certificate at depth %zu does not parse as X.509", i);
-            err = MICA_E_BAD_CERTIFICATE;
-            goto out;
-        }
-        if (i == 0) {
-            leaf = x;
-        } else if (sk_X509_push(rest, x) <= 0) {
-            X509_free(x);
-            err = MICA_E_NOMEM;
-            goto out;
-        }
-    }
-    if (X509_STORE_CTX_init(ctx, s->store, leaf, rest) != 1) {
-        err = MICA_E_NOMEM;
-        goto out;
-    }
-    param = X509_STORE_CTX_get0_param(ctx);
-    X509_VERIFY_PARAM_set_time(param, (time_t)(now_ms / 1000u));
-    X509_VERIFY_PARAM_set_purpose(param,
-                                  server ? X509_PURPOSE_SSL_SERVER : X509_PURPOSE_SSL_CLIENT);
-    X509_VERIFY_PARAM_set_depth(param, (int)MICA_MAX_CHAIN_LEN);
-    if (name != NULL) {
-        int ok = is_ip(name) ? X509_VERIFY_PARAM_set1_ip_asc(param, name)
-                             : X509_VERIFY_PARAM_set1_host(param, name, 0);
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        if (ok != 1) {
-            err = MICA_E_ARGUMENT;
-            goto out;
-        }
-    }
-    if (X509_verify_cert(ctx) != 1) {
-        err = explain(ctx, name, why, why_cap);
-        goto out;
-    }
-    snprintf(why, why_cap, "ok");
-out:
-    X509_STORE_CTX_free(ctx);
-    X509_free(leaf);
-    sk_X509_pop_free(rest, X509_free);
-    ERR_clear_error();
-    return err;
 }
 
 /* ---- mica verify (include/mica/cert.h) ------------------------------------------------ */
@@ -411,8 +343,13 @@ mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem
     }
     if (err == MICA_OK) {
         now_ms = o->at != 0 ? (uint64_t)o->at * 1000u : (uint64_t)time(NULL) * 1000u;
-        err = mica_x509_verify(store, (const uint8_t *const *)chain.der, chain.len, chain.n,
-                               o->client == 0, o->name, now_ms, why, why_cap);
+        struct mica_x509_policy pol;
+        memset(&pol, 0, sizeof(pol));
+        pol.server = o->client == 0;
+        pol.name = o->name;
+        pol.now_ms = now_ms;
+        err = mica_x509_verify(store, (const uint8_t *const *)chain.der, chain.len, chain.n, &pol,
+                               why, why_cap);
     }
     for (size_t i = 0; i < chain.n; i++) {
         mica_mem_free(chain.der[i]);

@@ -3,8 +3,8 @@
  * src/crypto): loading chains and keys, choosing a chain by name, and verifying a peer's
  * chain with X509_verify_cert plus the hostname, with a sentence that says why not.
  *
- * The full validation policy (pins, OCSP, explained chain failures, RFC 6125 details)
- * grows here with the certificates issue; this is libcrypto's standard verification.
+ * verify.c holds the policy around X509_verify_cert: strength, RFC 6125 names, pins,
+ * stapled OCSP, CRLs, and a sentence for each failure.
  */
 #ifndef MICA_X509_X509_H
 #define MICA_X509_X509_H
@@ -49,15 +49,35 @@ MICA_MUST mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir);
 MICA_MUST mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len);
 void mica_x509_store_free(mica_x509_store *s);
 
+/* mica_x509_store_add_crl_file: CRLs (PEM or DER) to check the leaf against; once any
+ * is loaded, a leaf whose issuer has no CRL fails (MICA_E_CERT_STATUS). */
+MICA_MUST mica_err mica_x509_store_add_crl_file(mica_x509_store *s, const char *file);
+
+/* What a verification checks besides the chain (see verify.c). */
+enum { MICA_X509_OCSP_OFF = 0, MICA_X509_OCSP_AUTO = 1, MICA_X509_OCSP_REQUIRE = 2 };
+struct mica_x509_policy {
+    bool server;         /* the peer is a server (serverAuth) or a client (clientAuth) */
+    const char *name;    /* DNS name or IP address the leaf must cover, or NULL */
+    uint64_t now_ms;     /* the time to verify at */
+    const uint8_t *pins; /* pins_n SHA-256 hashes of SubjectPublicKeyInfo, 32 bytes each */
+    size_t pins_n;       /* 0: no pinning */
+    const uint8_t *ocsp; /* the stapled OCSP response (DER), or NULL */
+    size_t ocsp_len;
+    int ocsp_mode; /* MICA_X509_OCSP_*: off ignores a staple, auto checks one if present,
+                      require fails without one */
+};
+
 /*
- * mica_x509_verify: verify a peer chain (DER, leaf first, any order after) for a server
- * (purpose serverAuth, name checked when non-NULL: DNS names from SANs, IP addresses
- * against IP SANs) or a client (purpose clientAuth), at time now_ms. On failure returns
- * MICA_E_CERT_UNTRUSTED / MICA_E_CERT_EXPIRED / MICA_E_CERT_HOSTNAME / MICA_E_BAD_CERTIFICATE
- * and writes a sentence naming the certificate and the check into why[0..why_cap).
+ * mica_x509_verify: verify a peer chain (DER, leaf first, any order after) under policy
+ * p. On failure returns MICA_E_CERT_UNTRUSTED / _EXPIRED / _HOSTNAME / _PURPOSE / _WEAK /
+ * _PIN / _REVOKED / _STATUS or MICA_E_BAD_CERTIFICATE and writes a sentence naming the
+ * certificate, the check and the values into why[0..why_cap) ("ok" on success).
  */
 MICA_MUST mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der,
-                                    const size_t *len, size_t n, bool server, const char *name,
-                                    uint64_t now_ms, char *why, size_t why_cap);
+                                    const size_t *len, size_t n, const struct mica_x509_policy *p,
+                                    char *why, size_t why_cap);
+
+/* mica_x509_parse_pin: "sha256/BASE64" (44 characters of base64) into 32 bytes. */
+MICA_MUST mica_err mica_x509_parse_pin(const char *text, uint8_t out[32]);
 
 #endif

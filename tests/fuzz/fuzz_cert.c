@@ -18,7 +18,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mica_pkey *key = NULL;
     const uint8_t *der[3];
     size_t len[3], n = 0, off = 0;
-    char why[256];
+    char why[512];
 
     if (store == NULL && mica_x509_store_new(&store) != MICA_OK) {
         return 0;
@@ -50,10 +50,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     if (n > 0) {
         /* nothing can verify against an empty store */
-        if (mica_x509_verify(store, der, len, n, true, "localhost", 1767225600000u, why,
-                             sizeof(why)) == MICA_OK ||
-            mica_x509_verify(store, der, len, n, false, "127.0.0.1", 1767225600000u, why,
-                             sizeof(why)) == MICA_OK) {
+        struct mica_x509_policy srv = {.server = true,
+                                       .name = "localhost",
+                                       .now_ms = 1767225600000u,
+                                       .ocsp_mode = 1},
+                                cli = {
+                                    .server = false, .name = "127.0.0.1", .now_ms = 1767225600000u};
+        if (mica_x509_verify(store, der, len, n, &srv, why, sizeof(why)) == MICA_OK ||
+            mica_x509_verify(store, der, len, n, &cli, why, sizeof(why)) == MICA_OK) {
             __builtin_trap();
         }
     }

@@ -1,0 +1,20 @@
+/*
+ * Inside src/x509: helpers that speak libcrypto's types, shared by cert.c and verify.c
+ * (x509.h, for the engine, has none).
+ */
+#ifndef MICA_X509_INTERNAL_H
+#define MICA_X509_INTERNAL_H
+
+#include <openssl/x509.h>
+#include <stdbool.h>
+
+#include "x509/x509.h"
+
+/* one DER certificate (the whole input), or NULL */
+X509 *mica_x509_parse(const uint8_t *der, size_t len);
+X509_STORE *mica_x509_store_raw(const mica_x509_store *s);
+bool mica_x509_store_has_crls(const mica_x509_store *s);
+/* whether name is an IPv4 or IPv6 literal */
+bool mica_x509_is_ip(const char *name);
+
+#endif
