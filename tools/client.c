@@ -46,8 +46,15 @@
 #define DEFAULT_CONNECT_MS 10000
 #define DEFAULT_TIMEOUT_MS 10000
 
+#define MAX_PINS 16
+
 struct client_opts {
     const char *cafile;
+    const char *capath;         /* --capath DIR: a hashed CA directory */
+    const char *pins[MAX_PINS]; /* --pin sha256/BASE64, repeatable */
+    int pins_n;
+    const char *ocsp; /* --ocsp off|auto|require */
+    const char *crl;  /* --crl FILE */
     const char *servername;
     const char *ciphers;
     const char *groups;
@@ -89,6 +96,16 @@ static void client_usage(FILE *f)
                "options:\n"
                "  --cafile FILE      trust the CA certificates in FILE (PEM) instead of the\n"
                "                     system trust store\n"
+               "  --capath DIR       trust the CA certificates in DIR (hashed, as c_rehash or\n"
+               "                     openssl rehash makes it) instead of the system store\n"
+               "  --pin sha256/BASE64  also require that a certificate of the verified chain\n"
+               "                     has this public key (SPKI pin, as --showcerts prints);\n"
+               "                     repeatable: any one pin matching is enough\n"
+               "  --ocsp MODE        revocation by the server's stapled OCSP response: off (do\n"
+               "                     not ask), auto (check one if stapled; the default), or\n"
+               "                     require (fail without a good one)\n"
+               "  --crl FILE         also check the server's certificate against this CRL\n"
+               "                     (PEM or DER); its issuer must then have a CRL loaded\n"
                "  --servername NAME  the name sent in SNI and checked in the certificate\n"
                "                     (default: HOST; \"\" sends none and needs --insecure)\n"
                "  --ciphers LIST     cipher suites in preference order, separated by ':' or ','\n"
@@ -211,6 +228,9 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             return 1;
         }
         if ((r = tool_opt_value(argc, argv, &i, "--cafile", PREFIX, &o->cafile)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--capath", PREFIX, &o->capath)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--ocsp", PREFIX, &o->ocsp)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--crl", PREFIX, &o->crl)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--servername", PREFIX, &o->servername)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
@@ -229,6 +249,21 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
                 return -1;
             }
             continue;
+        }
+        {
+            const char *pin = NULL;
+            r = tool_opt_value(argc, argv, &i, "--pin", PREFIX, &pin);
+            if (r < 0) {
+                return -1;
+            }
+            if (r > 0) {
+                if (o->pins_n == MAX_PINS) {
+                    fprintf(stderr, PREFIX ": at most %d --pin\n", MAX_PINS);
+                    return -1;
+                }
+                o->pins[o->pins_n++] = pin;
+                continue;
+            }
         }
         if (strcmp(a, "--insecure") == 0) {
             o->insecure = true;
@@ -330,6 +365,11 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         }
         o->reconnect = (int)n;
     }
+    if (o->ocsp != NULL && strcmp(o->ocsp, "off") != 0 && strcmp(o->ocsp, "auto") != 0 &&
+        strcmp(o->ocsp, "require") != 0) {
+        fprintf(stderr, PREFIX ": --ocsp '%s': give off, auto or require\n", o->ocsp);
+        return -1;
+    }
     if (o->early_file != NULL && (o->http != NULL || o->json)) {
         fprintf(stderr, PREFIX ": --early-data excludes --http and --json\n");
         return -1;
@@ -391,6 +431,31 @@ static mica_config *client_config(const struct client_opts *o)
         fprintf(stderr, PREFIX ": cannot use --cafile %s: %s\n", o->cafile, mica_err_sentence(err));
         mica_config_free(cfg);
         return NULL;
+    }
+    if (o->capath != NULL && (err = mica_config_set_ca_dir(cfg, o->capath)) != MICA_OK) {
+        fprintf(stderr, PREFIX ": cannot use --capath %s: %s\n", o->capath, mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->crl != NULL && (err = mica_config_add_crl_file(cfg, o->crl)) != MICA_OK) {
+        fprintf(stderr, PREFIX ": cannot use --crl %s: not a readable CRL (PEM or DER)\n", o->crl);
+        mica_config_free(cfg);
+        return NULL;
+    }
+    for (int i = 0; i < o->pins_n; i++) {
+        if (mica_config_add_pin(cfg, o->pins[i]) != MICA_OK) {
+            fprintf(stderr,
+                    PREFIX ": --pin '%s': give sha256/ and the base64 of a SHA-256 (44 "
+                           "characters), as --showcerts prints\n",
+                    o->pins[i]);
+            mica_config_free(cfg);
+            return NULL;
+        }
+    }
+    if (o->ocsp != NULL) {
+        (void)mica_config_set_ocsp(cfg, strcmp(o->ocsp, "off") == 0       ? MICA_OCSP_OFF
+                                        : strcmp(o->ocsp, "require") == 0 ? MICA_OCSP_REQUIRE
+                                                                          : MICA_OCSP_AUTO);
     }
     if (o->insecure) {
         mica_config_insecure_no_verify(cfg);

@@ -81,6 +81,7 @@ struct server_opts {
     unsigned long tickets;       /* --tickets N, --no-tickets: 0 */
     const char *ticket_key_file; /* --ticket-key-file FILE */
     const char *ticket_rotate;   /* --ticket-rotate SECONDS */
+    const char *ocsp_staple;     /* --ocsp-staple FILE: the DER OCSP response to staple */
     unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
     unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
     bool no_anti_replay;         /* --anti-replay off */
@@ -207,6 +208,10 @@ static void server_usage(FILE *f)
             "                     clients cannot resume with this server's tickets (it\n"
             "                     still accepts those of servers sharing its\n"
             "                     --ticket-key-file)\n"
+            "  --ocsp-staple FILE staple the DER OCSP response in FILE (e.g. from openssl\n"
+            "                     ocsp -respout) to clients that ask (status_request); FILE\n"
+            "                     is read again whenever it changes, so it can be renewed\n"
+            "                     under a running server\n"
             "  --session-cache N  keep up to N sessions in memory (1 to 1048576) and send\n"
             "                     tickets that only name them: each resumes once (so its\n"
             "                     early data cannot be replayed), the oldest go when full\n"
@@ -294,6 +299,7 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
                 0 ||
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--early-data", PREFIX, &early)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--ocsp-staple", PREFIX, &o->ocsp_staple)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
@@ -1294,6 +1300,12 @@ static mica_config *server_config(const struct server_opts *o)
         (o->early_data > 0 &&
          (err = mica_config_set_early_data(cfg, (uint32_t)o->early_data)) != MICA_OK)) {
         fprintf(stderr, PREFIX ": cannot set up 0-RTT and sessions: %s\n", mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->ocsp_staple != NULL &&
+        (tool_readable(PREFIX, "--ocsp-staple", o->ocsp_staple) != 0 ||
+         mica_config_set_ocsp_staple_file(cfg, o->ocsp_staple) != MICA_OK)) {
         mica_config_free(cfg);
         return NULL;
     }

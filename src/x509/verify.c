@@ -178,8 +178,7 @@ static mica_err explain(X509_STORE_CTX *ctx, const struct mica_x509_policy *p, c
     case X509_V_ERR_CERT_HAS_EXPIRED:
         when(X509_get0_notAfter(x), now, date, sizeof(date), &days);
         snprintf(why, cap, "certificate '%s'%s expired on %s, %ld day%s ago", subject,
-                 depth > 0 ? " (an issuer of the chain)" : "", date, -days,
-                 days == -1 ? "" : "s");
+                 depth > 0 ? " (an issuer of the chain)" : "", date, -days, days == -1 ? "" : "s");
         return MICA_E_CERT_EXPIRED;
     case X509_V_ERR_CERT_NOT_YET_VALID:
         when(X509_get0_notBefore(x), now, date, sizeof(date), &days);
@@ -191,10 +190,9 @@ static mica_err explain(X509_STORE_CTX *ctx, const struct mica_x509_policy *p, c
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
         issuer_of(x, issuer, sizeof(issuer));
-        snprintf(why, cap, "cannot find the issuer '%s' of '%s' in the trust store%s", issuer,
-                 subject,
-                 depth == 0 ? ": the server probably does not send its intermediate certificate"
-                            : "");
+        snprintf(
+            why, cap, "cannot find the issuer '%s' of '%s' in the trust store%s", issuer, subject,
+            depth == 0 ? ": the server probably does not send its intermediate certificate" : "");
         return MICA_E_CERT_UNTRUSTED;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         snprintf(why, cap, "certificate '%s' is self-signed and not in the trust store", subject);
@@ -214,8 +212,9 @@ static mica_err explain(X509_STORE_CTX *ctx, const struct mica_x509_policy *p, c
                  subject, depth, p->server ? "server" : "client", more);
         return MICA_E_CERT_PURPOSE;
     case X509_V_ERR_INVALID_CA:
-        snprintf(why, cap, "certificate '%s' at depth %d issues certificates but is not a CA "
-                           "(basicConstraints)",
+        snprintf(why, cap,
+                 "certificate '%s' at depth %d issues certificates but is not a CA "
+                 "(basicConstraints)",
                  subject, depth);
         return MICA_E_CERT_PURPOSE;
     case X509_V_ERR_KEYUSAGE_NO_CERTSIGN:
@@ -274,8 +273,7 @@ static bool spki_sha256(X509 *x, uint8_t out[32])
     unsigned char *der = NULL;
     int n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(x), &der);
     unsigned int len = 0;
-    bool ok = n > 0 && EVP_Digest(der, (size_t)n, out, &len, EVP_sha256(), NULL) == 1 &&
-              len == 32;
+    bool ok = n > 0 && EVP_Digest(der, (size_t)n, out, &len, EVP_sha256(), NULL) == 1 && len == 32;
 
     OPENSSL_free(der);
     return ok;
@@ -290,7 +288,7 @@ static void pin_text(const uint8_t h[32], char *out, size_t cap)
 }
 
 /* check_pins: at least one certificate of the verified chain matches a pin */
-static mica_err check_pins(STACK_OF(X509) *chain, const struct mica_x509_policy *p, char *why,
+static mica_err check_pins(STACK_OF(X509) * chain, const struct mica_x509_policy *p, char *why,
                            size_t cap)
 {
     size_t len;
@@ -344,7 +342,7 @@ static const char *revocation_reason(int r)
  * signed by the issuer or a responder the issuer delegated to (OCSP_basic_verify over
  * the verified chain and the store), be fresh at now (thisUpdate <= now + skew, nextUpdate
  * >= now - skew), and say good */
-static mica_err check_ocsp(X509_STORE *store, STACK_OF(X509) *chain,
+static mica_err check_ocsp(X509_STORE *store, STACK_OF(X509) * chain,
                            const struct mica_x509_policy *p, char *why, size_t cap)
 {
     const unsigned char *q = p->ocsp;
@@ -417,8 +415,9 @@ static mica_err check_ocsp(X509_STORE *store, STACK_OF(X509) *chain,
     }
     if (status == V_OCSP_CERTSTATUS_REVOKED) {
         when(rev, now, date, sizeof(date), &days);
-        snprintf(why, cap, "certificate '%s' was revoked on %s (reason: %s), says its OCSP response",
-                 subject, date, revocation_reason(reason));
+        snprintf(why, cap,
+                 "certificate '%s' was revoked on %s (reason: %s), says its OCSP response", subject,
+                 date, revocation_reason(reason));
         err = MICA_E_CERT_REVOKED;
         goto out;
     }

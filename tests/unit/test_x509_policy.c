@@ -69,13 +69,12 @@ static void run(const char *what, const struct chain *c, const struct mica_x509_
                 mica_err want, const char *words)
 {
     char why[512];
-    mica_err got = mica_x509_verify(store, (const uint8_t *const *)c->der, c->len, c->n, p, why,
-                                    sizeof(why));
+    mica_err got =
+        mica_x509_verify(store, (const uint8_t *const *)c->der, c->len, c->n, p, why, sizeof(why));
 
     CHECK_MSG(got == want, "%s: got %s (%s), want %s", what, mica_err_name(got), why,
               mica_err_name(want));
-    CHECK_MSG(words == NULL || strstr(why, words) != NULL, "%s: '%s' lacks '%s'", what, why,
-              words);
+    CHECK_MSG(words == NULL || strstr(why, words) != NULL, "%s: '%s' lacks '%s'", what, why, words);
 }
 
 static struct mica_x509_policy at(const struct chain *c, const char *name)
@@ -216,7 +215,8 @@ static void stapled_ocsp(void)
     r = ocsp("revoked.der", &len);
     p.ocsp = r;
     p.ocsp_len = len;
-    run("revoked", &c, &p, MICA_E_CERT_REVOKED, "was revoked on 2026-01-01 00:00:00 UTC (reason: keyCompromise)");
+    run("revoked", &c, &p, MICA_E_CERT_REVOKED,
+        "was revoked on 2026-01-01 00:00:00 UTC (reason: keyCompromise)");
     p.ocsp_mode = MICA_X509_OCSP_OFF;
     run("revoked, OCSP off", &c, &p, MICA_OK, NULL);
     p.ocsp_mode = MICA_X509_OCSP_AUTO;
