@@ -234,6 +234,23 @@ MICA_API mica_err mica_config_set_ocsp(mica_config *cfg, mica_ocsp mode);
  * a cron job can renew it under a running server. NULL: no stapling. */
 MICA_API mica_err mica_config_set_ocsp_staple_file(mica_config *cfg, const char *file);
 
+/* Mutual TLS. mica_config_set_client_auth: a server asks clients for a certificate
+ * (CertificateRequest with its signature algorithms and, when the trust anchors are set
+ * with mica_config_set_ca_*, their names as certificate_authorities) and verifies it
+ * for clientAuth against those anchors. NONE (the default): no request. OPTIONAL: a
+ * client may send none; one that does not verify is still accepted, reported by
+ * mica_conn_verified / mica_conn_verify_error for the application to judge. REQUIRE:
+ * none is certificate_required, one that does not verify is fatal. Resumed handshakes
+ * request none (the session carries the first one's authentication). A client offers
+ * the first chain added with mica_config_add_cert_chain_* that fits the request, and an
+ * empty Certificate when none does. */
+typedef enum mica_client_auth {
+    MICA_CLIENT_AUTH_NONE = 0,
+    MICA_CLIENT_AUTH_OPTIONAL = 1,
+    MICA_CLIENT_AUTH_REQUIRE = 2
+} mica_client_auth;
+MICA_API mica_err mica_config_set_client_auth(mica_config *cfg, mica_client_auth mode);
+
 /* mica_config_insecure_no_verify: accept any peer certificate (the handshake still checks
  * the CertificateVerify signature). For tests and diagnostics only; the CLI warns. */
 MICA_API void mica_config_insecure_no_verify(mica_config *cfg);

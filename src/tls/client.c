@@ -718,6 +718,33 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
     return MICA_OK;
 }
 
+/* choose_client_chain: the first configured chain whose key can sign with a scheme the
+ * server asked for and we offer (by our preference), preferring one whose issuer the
+ * server names in certificate_authorities; none: an empty Certificate */
+static void choose_client_chain(mica_conn *c, const struct mica_certificate_request *cr)
+{
+    const mica_config *cfg = c->cfg;
+
+    for (int pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < cfg->chains_n; i++) {
+            const struct mica_chain *chain = cfg->chains[i];
+            if (pass == 0 &&
+                (cr->authorities.n == 0 || !mica_x509_chain_issued_by(chain, cr->authorities))) {
+                continue;
+            }
+            for (size_t k = 0; k < cfg->sigs_n; k++) {
+                const struct mica_sig_scheme *s = mica_sig_scheme_by_id(cfg->sigs[k]);
+                if (s != NULL && s->handshake_ok && mica_hs_u16_in_list(cr->sig_algs, s->id) &&
+                    mica_sig_fits(s, chain->key)) {
+                    c->chain = chain;
+                    c->own_sig = s;
+                    return;
+                }
+            }
+        }
+    }
+}
+
 static mica_err on_certificate_request(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                                        enum mica_state *next)
 {
@@ -736,6 +763,7 @@ static mica_err on_certificate_request(mica_conn *c, uint8_t type, const uint8_t
                          "the CertificateRequest has a non-empty context in the handshake");
     }
     c->cert_requested = true;
+    choose_client_chain(c, &cr);
     TRY(mica_transcript_add(&c->t, msg, len));
     *next = C_WAIT_CERT;
     return MICA_OK;
@@ -748,75 +776,29 @@ static mica_err on_cert(mica_conn *c, uint8_t type, const uint8_t *msg, size_t l
     return on_certificate(c, msg, len, next);
 }
 
-static bool offered_sig(const mica_conn *c, uint16_t id)
-{
-    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
-        if (c->cfg->sigs[i] == id) {
-            return true;
-        }
-    }
-    return false;
-}
-
 static mica_err on_certificate_verify(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                                       enum mica_state *next)
 {
-    struct mica_certificate_verify cv;
-    const struct mica_sig_scheme *s;
-    uint8_t th[MICA_MAX_HASH_LEN], content[200];
-    size_t content_len = 0;
-    mica_pkey *key = NULL;
-    mica_err err;
-
     (void)type;
-    err = mica_msg_decode_certificate_verify(msg + MICA_HANDSHAKE_HEADER_LEN,
-                                             len - MICA_HANDSHAKE_HEADER_LEN, &cv);
-    if (err != MICA_OK) {
-        return mica_fail(c, err, "the server sent a malformed CertificateVerify");
-    }
-    s = mica_sig_scheme_by_id(cv.scheme);
-    /* 4.4.3: the algorithm "MUST be one of those present in the supported_signature_
-     * algorithms field of the signature_algorithms extension"; RSASSA-PKCS1 and SHA-1 are
-     * for certificates only */
-    if (s == NULL || !s->handshake_ok || !offered_sig(c, cv.scheme)) {
-        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
-                         "the server signed with scheme 0x%04x, which was not offered", cv.scheme);
-    }
-    err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &key);
-    if (err == MICA_E_NOMEM) {
-        return mica_fail(c, err, "%s", mica_err_sentence(err));
-    }
-    if (err != MICA_OK) {
-        return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the server's certificate key is unusable");
-    }
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_hs_cv_content(true, th, c->suite->hash->len, content, sizeof(content), &content_len));
-    err = mica_sig_verify(s, key, content, content_len, cv.signature.p, cv.signature.n);
-    mica_pkey_free(key);
-    /* 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a
-     * decrypt_error alert" */
-    if (err != MICA_OK) {
-        return mica_fail(c, MICA_E_DECRYPT_ERROR,
-                         "the server's CertificateVerify (%s) does not verify with its "
-                         "certificate's key%s",
-                         s->name, err == MICA_E_KEY_MISMATCH ? " (wrong key type)" : "");
-    }
-    c->sig = s;
-    c->proof |= MICA_PROOF_CV;
-    TRY(mica_transcript_add(&c->t, msg, len));
+    TRY(mica_hs_verify_certificate_verify(c, msg, len));
     *next = C_WAIT_FINISHED;
     return MICA_OK;
 }
 
-/* the client's second flight: [CCS] [Certificate] Finished, under the handshake key */
+/* the client's second flight: [CCS] [Certificate [CertificateVerify]] Finished, under
+ * the handshake key */
 static mica_err send_second_flight(mica_conn *c)
 {
     TRY(mica_conn_send_ccs(c)); /* unprotected whatever the write key (5.1) */
     if (c->cert_requested) {
-        /* 4.4.2: with no certificate to offer, an empty Certificate (client authentication
-         * itself arrives with the certificates issue) */
-        static const uint8_t empty_cert[] = {MICA_HS_CERTIFICATE, 0, 0, 4, 0, 0, 0, 0};
-        TRY(mica_conn_send_hs(c, empty_cert, sizeof(empty_cert)));
+        if (c->chain != NULL) {
+            TRY(mica_hs_send_certificate(c, c->chain, NULL, 0, NULL, 0));
+            TRY(mica_hs_send_certificate_verify(c, c->chain, c->own_sig));
+        } else {
+            /* 4.4.2: with no certificate that fits, an empty Certificate */
+            static const uint8_t empty_cert[] = {MICA_HS_CERTIFICATE, 0, 0, 4, 0, 0, 0, 0};
+            TRY(mica_conn_send_hs(c, empty_cert, sizeof(empty_cert)));
+        }
     }
     return mica_hs_send_finished(c, &c->c_hs);
 }

@@ -349,6 +349,15 @@ mica_err mica_config_add_pin(mica_config *cfg, const char *pin)
     return MICA_OK;
 }
 
+mica_err mica_config_set_client_auth(mica_config *cfg, mica_client_auth mode)
+{
+    ENSURE(cfg != NULL && (mode == MICA_CLIENT_AUTH_NONE || mode == MICA_CLIENT_AUTH_OPTIONAL ||
+                           mode == MICA_CLIENT_AUTH_REQUIRE),
+           MICA_E_ARGUMENT);
+    cfg->client_auth = mode;
+    return MICA_OK;
+}
+
 mica_err mica_config_set_ocsp(mica_config *cfg, mica_ocsp mode)
 {
     ENSURE(cfg != NULL &&

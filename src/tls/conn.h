@@ -43,6 +43,7 @@
 #define MICA_SESSION_ID_LEN 32u    /* a stateful ticket: the session cache's key */
 #define MICA_MAX_SESSION_CACHE (1u << 20)
 #define MICA_MAX_PINS 16u              /* SPKI pins a config holds */
+#define MICA_MAX_CA_NAMES 16384u       /* certificate_authorities a server sends, bytes */
 #define MICA_MAX_OCSP_RESPONSE 65536u  /* a stapled OCSP response mica sends or keeps */
 #define MICA_MAX_KEEP_NAMES 65536u     /* server names a client config keeps sessions for */
 #define MICA_MAX_EARLY_DATA (1u << 20) /* the most 0-RTT data a server may accept */
@@ -110,9 +111,10 @@ struct mica_config {
     bool no_anti_replay;             /* mica_config_insecure_no_anti_replay */
     uint8_t pins[MICA_MAX_PINS][32]; /* SPKI SHA-256 pins of the peer's chain */
     size_t pins_n;
-    mica_ocsp ocsp;             /* client: stapled OCSP policy (MICA_OCSP_AUTO by default) */
-    struct mica_staple *staple; /* server: the OCSP response to staple (store.c) */
-    mica_trace_cb trace;        /* NULL: no events are built at all */
+    mica_ocsp ocsp;               /* client: stapled OCSP policy (MICA_OCSP_AUTO by default) */
+    mica_client_auth client_auth; /* server: whether to ask clients for certificates */
+    struct mica_staple *staple;   /* server: the OCSP response to staple (store.c) */
+    mica_trace_cb trace;          /* NULL: no events are built at all */
     void *trace_ctx;
     uint8_t cookie_key[32]; /* HMAC key for stateless HRR cookies */
 };
@@ -131,6 +133,9 @@ enum mica_state {
     /* server, A.2 */
     S_START,
     S_WAIT_EOED,
+    S_WAIT_FLIGHT2, /* no client authentication: the client's Finished next */
+    S_WAIT_CERT,
+    S_WAIT_CV,
     S_WAIT_FINISHED,
     /* both */
     MICA_ST_CONNECTED,
@@ -174,7 +179,8 @@ struct mica_conn {
     const struct mica_suite *suite;
     const struct mica_group *group;
     const struct mica_sig_scheme *sig;        /* the scheme of the peer's (client) / our CV */
-    const struct mica_chain *chain;           /* server: the chain chosen */
+    const struct mica_chain *chain;           /* our chain: a server's, or a client's when asked */
+    const struct mica_sig_scheme *own_sig;    /* client: the scheme of our CertificateVerify */
     mica_kx_key *shares[MICA_MAX_KEY_SHARES]; /* client: private keys of offered shares */
     uint8_t client_random[32];
     uint8_t session_id[MICA_MAX_SESSION_ID];
@@ -367,6 +373,16 @@ MICA_MUST mica_err mica_hs_complete(mica_conn *c);
  * clientAuth); sets verified/verify_error/verify_code, traces the check. The error code
  * (no alert is queued: the caller decides). */
 MICA_MUST mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len);
+/* Certificates both sides send and check (hs_common.c): our Certificate (context, and
+ * an OCSP staple for the leaf or NULL), our CertificateVerify, and the peer's
+ * CertificateVerify (checked against its leaf, added to the transcript, sets c->sig). */
+MICA_MUST mica_err mica_hs_send_certificate(mica_conn *c, const struct mica_chain *chain,
+                                            const uint8_t *context, size_t context_len,
+                                            const uint8_t *staple, size_t staple_len);
+MICA_MUST mica_err mica_hs_send_certificate_verify(mica_conn *c, const struct mica_chain *chain,
+                                                   const struct mica_sig_scheme *scheme);
+MICA_MUST mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, size_t len);
+bool mica_hs_u16_in_list(mica_rd list, uint16_t v);
 /* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
 

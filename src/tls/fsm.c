@@ -20,6 +20,9 @@ static const char *const state_names[MICA_ST__COUNT] = {
     [C_WAIT_FINISHED] = "C_WAIT_FINISHED",
     [S_START] = "S_START",
     [S_WAIT_EOED] = "S_WAIT_EOED",
+    [S_WAIT_FLIGHT2] = "S_WAIT_FLIGHT2",
+    [S_WAIT_CERT] = "S_WAIT_CERT",
+    [S_WAIT_CV] = "S_WAIT_CV",
     [S_WAIT_FINISHED] = "S_WAIT_FINISHED",
     [MICA_ST_CONNECTED] = "CONNECTED",
 };
@@ -29,14 +32,18 @@ const char *mica_state_name(enum mica_state s)
     return (unsigned)s < MICA_ST__COUNT && state_names[s] != NULL ? state_names[s] : "unknown";
 }
 
-/* the proofs a side must hold to be connected: certificates need CERT|CV|FIN (the server,
- * which does not authenticate clients yet, FIN); a resumption BINDER|FIN */
+/* the proofs a side must hold to be connected: certificates need CERT|CV|FIN (a server
+ * without a client certificate FIN alone); a resumption BINDER|FIN */
 static unsigned required_proofs(const mica_conn *c)
 {
     if (c->resumed) {
         return MICA_PROOF_BINDER | MICA_PROOF_FIN; /* the PSK stands for the certificate */
     }
-    return c->server ? MICA_PROOF_FIN : (MICA_PROOF_CERT | MICA_PROOF_CV | MICA_PROOF_FIN);
+    /* a server that got a client certificate (or requires one) needs its proofs too */
+    if (c->server && c->peer_n == 0 && c->cfg->client_auth != MICA_CLIENT_AUTH_REQUIRE) {
+        return MICA_PROOF_FIN;
+    }
+    return MICA_PROOF_CERT | MICA_PROOF_CV | MICA_PROOF_FIN;
 }
 
 static const struct mica_fsm_row *find_row(const struct mica_fsm_row *t, enum mica_state state,

@@ -206,3 +206,145 @@ mica_err mica_hs_app_secrets(mica_conn *c)
     mica_conn_keylog(c, "EXPORTER_SECRET", &c->exp_master);
     return MICA_OK;
 }
+
+bool mica_hs_u16_in_list(mica_rd list, uint16_t v)
+{
+    uint16_t x;
+
+    while (mica_rd_u16(&list, &x) == MICA_OK) {
+        if (x == v) {
+            return true;
+        }
+    }
+    return false;
+}
+
+mica_err mica_hs_send_certificate(mica_conn *c, const struct mica_chain *chain,
+                                  const uint8_t *context, size_t context_len, const uint8_t *staple,
+                                  size_t staple_len)
+{
+    size_t total = 32 + context_len + staple_len, len, msg, list, m, ext;
+    uint8_t *buf;
+    mica_wr w;
+    mica_err err;
+
+    for (size_t i = 0; i < chain->n; i++) {
+        total += 3 + chain->len[i] + 2;
+    }
+    buf = mica_mem_alloc(total);
+    ENSURE(buf != NULL, MICA_E_NOMEM);
+    w = mica_wr_init(buf, total);
+    mica_msg_open(&w, MICA_HS_CERTIFICATE, &msg);
+    mica_wr_open8(&w, &m); /* certificate_request_context: empty in the handshake */
+    mica_wr_bytes(&w, context, context_len);
+    mica_wr_close(&w, m);
+    mica_wr_open24(&w, &list);
+    for (size_t i = 0; i < chain->n; i++) {
+        mica_wr_open24(&w, &m);
+        mica_wr_bytes(&w, chain->der[i], chain->len[i]);
+        mica_wr_close(&w, m);
+        mica_wr_open16(&w, &ext);
+        if (i == 0 && staple != NULL) {
+            /* status_request: CertificateStatus { ocsp(1), OCSPResponse<1..2^24-1> } */
+            size_t r;
+            mica_wr_u16(&w, MICA_EXT_STATUS_REQUEST);
+            mica_wr_open16(&w, &m);
+            mica_wr_u8(&w, 1);
+            mica_wr_open24(&w, &r);
+            mica_wr_bytes(&w, staple, staple_len);
+            mica_wr_close(&w, r);
+            mica_wr_close(&w, m);
+        }
+        mica_wr_close(&w, ext);
+    }
+    mica_wr_close(&w, list);
+    mica_msg_close(&w, msg);
+    err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = mica_conn_send_hs(c, buf, len);
+    }
+    mica_mem_free(buf);
+    return err;
+}
+
+mica_err mica_hs_send_certificate_verify(mica_conn *c, const struct mica_chain *chain,
+                                         const struct mica_sig_scheme *scheme)
+{
+    uint8_t th[MICA_MAX_HASH_LEN], content[200], buf[MICA_MAX_SIGNATURE_LEN + 16];
+    size_t content_len = 0, sig_len = 0;
+
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_hs_cv_content(c->server, th, c->suite->hash->len, content, sizeof(content),
+                           &content_len));
+    TRY(mica_sig_sign(scheme, chain->key, content, content_len, buf + 8, sizeof(buf) - 8,
+                      &sig_len));
+    buf[0] = MICA_HS_CERTIFICATE_VERIFY;
+    buf[1] = (uint8_t)((sig_len + 4) >> 16);
+    buf[2] = (uint8_t)((sig_len + 4) >> 8);
+    buf[3] = (uint8_t)(sig_len + 4);
+    buf[4] = (uint8_t)(scheme->id >> 8);
+    buf[5] = (uint8_t)scheme->id;
+    buf[6] = (uint8_t)(sig_len >> 8);
+    buf[7] = (uint8_t)sig_len;
+    return mica_conn_send_hs(c, buf, 8 + sig_len);
+}
+
+static bool offered_sig(const mica_conn *c, uint16_t id)
+{
+    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
+        if (c->cfg->sigs[i] == id) {
+            return true;
+        }
+    }
+    return false;
+}
+
+mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, size_t len)
+{
+    const char *peer = c->server ? "client" : "server";
+    struct mica_certificate_verify cv;
+    const struct mica_sig_scheme *s;
+    uint8_t th[MICA_MAX_HASH_LEN], content[200];
+    size_t content_len = 0;
+    mica_pkey *key = NULL;
+    mica_err err;
+
+    err = mica_msg_decode_certificate_verify(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                             len - MICA_HANDSHAKE_HEADER_LEN, &cv);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the %s sent a malformed CertificateVerify", peer);
+    }
+    s = mica_sig_scheme_by_id(cv.scheme);
+    /* 4.4.3: the algorithm "MUST be one of those present in the supported_signature_
+     * algorithms field of the signature_algorithms extension" (ours, in the ClientHello or
+     * the CertificateRequest); RSASSA-PKCS1 and SHA-1 are for certificates only */
+    if (s == NULL || !s->handshake_ok || !offered_sig(c, cv.scheme)) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the %s signed with scheme 0x%04x, which was not offered", peer,
+                         cv.scheme);
+    }
+    ENSURE(c->peer_n > 0, MICA_E_INTERNAL);
+    err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &key);
+    if (err == MICA_E_NOMEM) {
+        return mica_fail(c, err, "%s", mica_err_sentence(err));
+    }
+    if (err != MICA_OK) {
+        return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the %s's certificate key is unusable", peer);
+    }
+    TRY(mica_transcript_hash(&c->t, th));
+    TRY(mica_hs_cv_content(!c->server, th, c->suite->hash->len, content, sizeof(content),
+                           &content_len));
+    err = mica_sig_verify(s, key, content, content_len, cv.signature.p, cv.signature.n);
+    mica_pkey_free(key);
+    /* 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a
+     * decrypt_error alert" */
+    if (err != MICA_OK) {
+        return mica_fail(c, MICA_E_DECRYPT_ERROR,
+                         "the %s's CertificateVerify (%s) does not verify with its "
+                         "certificate's key%s",
+                         peer, s->name, err == MICA_E_KEY_MISMATCH ? " (wrong key type)" : "");
+    }
+    c->sig = s;
+    c->proof |= MICA_PROOF_CV;
+    return mica_transcript_add(&c->t, msg, len);
+}

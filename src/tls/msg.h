@@ -250,13 +250,17 @@ struct mica_certificate_request {
                          MICA_E_MISSING_EXTENSION */
     mica_rd sig_algs_cert;
     bool status_request; /* empty (4.4.2.1) or an ocsp(1) CertificateStatusRequest */
+    mica_rd authorities; /* certificate_authorities: DistinguishedName list, validated */
 };
 MICA_MUST mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
                                                        struct mica_certificate_request *cr);
 /* mica_msg_encode_certificate_request: the whole message (header included) with the
- * context and a signature_algorithms extension; overflow is the writer's sticky state. */
+ * context, a signature_algorithms extension and (authorities_len > 0) a
+ * certificate_authorities extension holding authorities (the DistinguishedName list
+ * without its length); overflow is the writer's sticky state. */
 void mica_msg_encode_certificate_request(mica_wr *w, const uint8_t *context, size_t context_len,
-                                         const uint16_t *sig_algs, size_t sig_algs_n);
+                                         const uint16_t *sig_algs, size_t sig_algs_n,
+                                         const uint8_t *authorities, size_t authorities_len);
 
 /* Certificate (4.4.2). Entries are iterated with mica_msg_next_cert_entry. */
 struct mica_certificate {

@@ -47,6 +47,7 @@
  * WAIT_CV arrive with the certificates issue. In WAIT_EOED the client's accepted 0-RTT
  * data arrives under the early key (conn.c hands it to mica_conn_read_early).
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "tls/conn.h"
@@ -528,82 +529,60 @@ static mica_err send_encrypted_extensions(mica_conn *c, const struct mica_client
     return mica_conn_send_hs(c, buf, len);
 }
 
+/* the server's Certificate: its chain, with the OCSP staple in the leaf's entry when the
+ * client asked (RFC 8446 4.4.2.1; the staple is for the first configured chain) */
 static mica_err send_certificate(mica_conn *c)
 {
-    const struct mica_chain *chain = c->chain;
-    size_t total = 32, len, staple_len = 0;
-    uint8_t *buf, *staple = NULL;
-    mica_wr w;
-    size_t msg, list, m, ext;
+    uint8_t *staple = NULL;
+    size_t staple_len = 0;
     mica_err err;
 
-    /* RFC 8446 4.4.2.1: the OCSP response goes in the leaf's entry, to a client that
-     * asked with status_request; the first configured chain is the one it is for */
     if (c->ocsp_requested && c->cfg->staple != NULL && c->chain == c->cfg->chains[0]) {
         TRY(mica_staple_get(c->cfg->staple, &staple, &staple_len));
     }
-    for (size_t i = 0; i < chain->n; i++) {
-        total += 3 + chain->len[i] + 2;
-    }
-    total += staple_len;
-    buf = mica_mem_alloc(total);
-    if (buf == NULL) {
-        mica_mem_free(staple);
-        return MICA_E_NOMEM;
-    }
-    w = mica_wr_init(buf, total);
-    mica_msg_open(&w, MICA_HS_CERTIFICATE, &msg);
-    mica_wr_u8(&w, 0); /* certificate_request_context: empty for the server */
-    mica_wr_open24(&w, &list);
-    for (size_t i = 0; i < chain->n; i++) {
-        mica_wr_open24(&w, &m);
-        mica_wr_bytes(&w, chain->der[i], chain->len[i]);
-        mica_wr_close(&w, m);
-        mica_wr_open16(&w, &ext);
-        if (i == 0 && staple != NULL) {
-            /* status_request: CertificateStatus { ocsp(1), OCSPResponse<1..2^24-1> } */
-            mica_wr_u16(&w, MICA_EXT_STATUS_REQUEST);
-            mica_wr_open16(&w, &m);
-            mica_wr_u8(&w, 1);
-            {
-                size_t r;
-                mica_wr_open24(&w, &r);
-                mica_wr_bytes(&w, staple, staple_len);
-                mica_wr_close(&w, r);
-            }
-            mica_wr_close(&w, m);
-        }
-        mica_wr_close(&w, ext);
-    }
-    mica_wr_close(&w, list);
-    mica_msg_close(&w, msg);
+    err = mica_hs_send_certificate(c, c->chain, NULL, 0, staple, staple_len);
     mica_mem_free(staple);
-    err = mica_wr_finish(&w, &len);
-    if (err == MICA_OK) {
-        err = mica_conn_send_hs(c, buf, len);
-    }
-    mica_mem_free(buf);
     return err;
 }
 
-static mica_err send_certificate_verify(mica_conn *c)
+/* 4.3.2: CertificateRequest, empty context, our signature algorithms and, when the trust
+ * anchors are our own (not the system's hundreds), their names as certificate_authorities */
+static mica_err send_certificate_request(mica_conn *c)
 {
-    uint8_t th[MICA_MAX_HASH_LEN], content[200], buf[MICA_MAX_SIGNATURE_LEN + 16];
-    size_t content_len = 0, sig_len = 0;
+    uint16_t sigs[MICA_MAX_ALG_N];
+    size_t n = 0, len = 0, cas_len = 0;
+    uint8_t *buf, *cas = NULL;
+    mica_wr w;
+    mica_err err;
 
-    TRY(mica_transcript_hash(&c->t, th));
-    TRY(mica_hs_cv_content(true, th, c->suite->hash->len, content, sizeof(content), &content_len));
-    TRY(mica_sig_sign(c->sig, c->chain->key, content, content_len, buf + 8, sizeof(buf) - 8,
-                      &sig_len));
-    buf[0] = MICA_HS_CERTIFICATE_VERIFY;
-    buf[1] = (uint8_t)((sig_len + 4) >> 16);
-    buf[2] = (uint8_t)((sig_len + 4) >> 8);
-    buf[3] = (uint8_t)(sig_len + 4);
-    buf[4] = (uint8_t)(c->sig->id >> 8);
-    buf[5] = (uint8_t)c->sig->id;
-    buf[6] = (uint8_t)(sig_len >> 8);
-    buf[7] = (uint8_t)sig_len;
-    return mica_conn_send_hs(c, buf, 8 + sig_len);
+    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
+        const struct mica_sig_scheme *s = mica_sig_scheme_by_id(c->cfg->sigs[i]);
+        if (s != NULL && s->handshake_ok) {
+            sigs[n++] = s->id;
+        }
+    }
+    if (c->cfg->store_custom) {
+        cas = mica_mem_alloc(MICA_MAX_CA_NAMES);
+        ENSURE(cas != NULL, MICA_E_NOMEM);
+        if (mica_x509_store_names(c->cfg->store, cas, MICA_MAX_CA_NAMES, &cas_len) != MICA_OK) {
+            cas_len = 0; /* too many to list: the client chooses by algorithm alone */
+        }
+    }
+    buf = mica_mem_alloc(64 + 2 * n + cas_len);
+    if (buf == NULL) {
+        mica_mem_free(cas);
+        return MICA_E_NOMEM;
+    }
+    w = mica_wr_init(buf, 64 + 2 * n + cas_len);
+    mica_msg_encode_certificate_request(&w, NULL, 0, sigs, n, cas, cas_len);
+    err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        c->cert_requested = true;
+        err = mica_conn_send_hs(c, buf, len);
+    }
+    mica_mem_free(buf);
+    mica_mem_free(cas);
+    return err;
 }
 
 /* after the ClientHello is accepted: keys, and the server's whole first flight */
@@ -642,8 +621,13 @@ static mica_err negotiate(mica_conn *c, const struct mica_client_hello *ch,
     }
     TRY(send_encrypted_extensions(c, ch));
     if (!c->resumed) { /* 2.2: a resumed handshake is authenticated by the PSK */
+        /* 4.3.2: "Servers which are authenticating with a PSK MUST NOT send the
+         * CertificateRequest message in the main handshake" */
+        if (c->cfg->client_auth != MICA_CLIENT_AUTH_NONE) {
+            TRY(send_certificate_request(c));
+        }
         TRY(send_certificate(c));
-        TRY(send_certificate_verify(c));
+        TRY(mica_hs_send_certificate_verify(c, c->chain, c->sig));
     }
     TRY(mica_hs_send_finished(c, &c->s_hs));
     TRY(mica_hs_app_secrets(c));
@@ -667,6 +651,12 @@ static mica_err keep_server_name(mica_conn *c, mica_rd name)
     memcpy(c->server_name, name.p, name.n);
     c->server_name[name.n] = '\0';
     return MICA_OK;
+}
+
+/* the state that waits for the client's second flight (Appendix A.2 WAIT_FLIGHT2) */
+static enum mica_state flight2(const mica_conn *c)
+{
+    return c->cert_requested ? S_WAIT_CERT : S_WAIT_FLIGHT2;
 }
 
 /* the (EC)DHE group: one with the client's share, else (*found false: an HRR) one the
@@ -769,8 +759,9 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
         TRY(mica_hs_early_secrets(c, c->suite)); /* over the ClientHello alone */
     }
     TRY(negotiate(c, &ch, &share));
-    /* Appendix A.2: with 0-RTT the early data and EndOfEarlyData come first */
-    *next = c->early == MICA_EARLY_ACCEPTED ? S_WAIT_EOED : S_WAIT_FINISHED;
+    /* Appendix A.2: with 0-RTT the early data and EndOfEarlyData come first, then the
+     * client's second flight: its Certificate when one was requested */
+    *next = c->early == MICA_EARLY_ACCEPTED ? S_WAIT_EOED : flight2(c);
     return MICA_OK;
 }
 
@@ -789,6 +780,61 @@ static mica_err on_end_of_early_data(mica_conn *c, uint8_t type, const uint8_t *
         TRY(mica_rec_set_limit(&c->rd, c->cfg->record_size_limit)); /* RFC 8449, see above */
     }
     mica_secret_wipe(&c->c_early);
+    *next = flight2(c);
+    return MICA_OK;
+}
+
+/* the client's Certificate (4.4.2): empty, or a chain verified for clientAuth */
+static mica_err on_client_certificate(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
+                                      enum mica_state *next)
+{
+    struct mica_certificate cert;
+    mica_err err;
+
+    (void)type;
+    err = mica_msg_decode_certificate(msg + MICA_HANDSHAKE_HEADER_LEN,
+                                      len - MICA_HANDSHAKE_HEADER_LEN, &cert);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "the client sent a malformed Certificate");
+    }
+    /* 4.4.2: the context echoes the CertificateRequest's, empty in the handshake */
+    if (cert.context.n != 0) {
+        return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
+                         "the client's Certificate has a request context the server never sent");
+    }
+    TRY(mica_transcript_add(&c->t, msg, len));
+    if (cert.entries_n == 0) {
+        /* 4.4.2.4: with none, "the server MAY at its discretion either continue ... or abort
+         * the handshake with a "certificate_required" alert" */
+        if (c->cfg->client_auth == MICA_CLIENT_AUTH_REQUIRE) {
+            return mica_fail(c, MICA_E_CERTIFICATE_REQUIRED,
+                             "the client sent no certificate, and this server requires one");
+        }
+        snprintf(c->verify_error, sizeof(c->verify_error), "the client sent no certificate");
+        *next = S_WAIT_FINISHED;
+        return MICA_OK;
+    }
+    err = mica_hs_keep_peer_chain(c, &cert);
+    if (err != MICA_OK) {
+        return mica_fail(c, err, "cannot keep the client's chain of %zu certificates: %s",
+                         cert.entries_n, mica_err_sentence(err));
+    }
+    err = mica_hs_verify_chain(c, NULL, 0);
+    if (err != MICA_OK && c->cfg->client_auth == MICA_CLIENT_AUTH_REQUIRE) {
+        return mica_fail(c, err, "the client's certificate is not valid: %s", c->verify_error);
+    }
+    /* optional: an unverified certificate is the application's to judge
+     * (mica_conn_verified, mica_conn_verify_error); its signature is still checked */
+    c->proof |= MICA_PROOF_CERT;
+    *next = S_WAIT_CV;
+    return MICA_OK;
+}
+
+static mica_err on_client_certificate_verify(mica_conn *c, uint8_t type, const uint8_t *msg,
+                                             size_t len, enum mica_state *next)
+{
+    (void)type;
+    TRY(mica_hs_verify_certificate_verify(c, msg, len));
     *next = S_WAIT_FINISHED;
     return MICA_OK;
 }
@@ -818,8 +864,13 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
 const struct mica_fsm_row mica_server_fsm[] = {
     /* state          message received       handler            may go to */
     {S_START, MICA_HS_CLIENT_HELLO, on_client_hello,
-     MICA_S(S_START) | MICA_S(S_WAIT_EOED) | MICA_S(S_WAIT_FINISHED)},
-    {S_WAIT_EOED, MICA_HS_END_OF_EARLY_DATA, on_end_of_early_data, MICA_S(S_WAIT_FINISHED)},
+     MICA_S(S_START) | MICA_S(S_WAIT_EOED) | MICA_S(S_WAIT_FLIGHT2) | MICA_S(S_WAIT_CERT)},
+    {S_WAIT_EOED, MICA_HS_END_OF_EARLY_DATA, on_end_of_early_data,
+     MICA_S(S_WAIT_FLIGHT2) | MICA_S(S_WAIT_CERT)},
+    {S_WAIT_FLIGHT2, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
+    {S_WAIT_CERT, MICA_HS_CERTIFICATE, on_client_certificate,
+     MICA_S(S_WAIT_CV) | MICA_S(S_WAIT_FINISHED)},
+    {S_WAIT_CV, MICA_HS_CERTIFICATE_VERIFY, on_client_certificate_verify, MICA_S(S_WAIT_FINISHED)},
     {S_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_NONE, 0, NULL, 0},

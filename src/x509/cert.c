@@ -358,3 +358,53 @@ mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem
     mica_x509_store_free(store);
     return err;
 }
+
+/* ---- names for certificate_authorities (RFC 8446 4.2.4) ----------------------------- */
+
+mica_err mica_x509_store_names(const mica_x509_store *s, uint8_t *out, size_t cap, size_t *len)
+{
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(s->store);
+    size_t n = 0;
+
+    *len = 0;
+    for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
+        X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
+        unsigned char *der = NULL;
+        int k;
+        if (x == NULL) {
+            continue; /* a CRL */
+        }
+        k = i2d_X509_NAME(X509_get_subject_name(x), &der);
+        if (k <= 0 || k > 0xffff || cap - n < 2 + (size_t)k) {
+            OPENSSL_free(der);
+            return k <= 0 ? mica_cr_fail(MICA_E_NOMEM) : MICA_E_LIMIT;
+        }
+        out[n] = (uint8_t)(k >> 8);
+        out[n + 1] = (uint8_t)k;
+        memcpy(out + n + 2, der, (size_t)k);
+        n += 2 + (size_t)k;
+        OPENSSL_free(der);
+    }
+    *len = n;
+    return MICA_OK;
+}
+
+bool mica_x509_chain_issued_by(const struct mica_chain *c, mica_rd names)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        X509 *x = mica_x509_parse(c->der[i], c->len[i]);
+        unsigned char *der = NULL;
+        int k = x != NULL ? i2d_X509_NAME(X509_get_issuer_name(x), &der) : 0;
+        mica_rd list = names, name;
+        bool found = false;
+        while (k > 0 && !found && mica_rd_vec16(&list, &name, 1, 0xffff) == MICA_OK) {
+            found = name.n == (size_t)k && mica_ct_eq(name.p, der, name.n);
+        }
+        OPENSSL_free(der);
+        X509_free(x);
+        if (found) {
+            return true;
+        }
+    }
+    return false;
+}

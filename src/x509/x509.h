@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/rd.h"
 #include "crypto/crypto.h"
 
 /* mica_x509_pubkey: the subject public key of one DER certificate (whole input must be
@@ -37,6 +38,10 @@ MICA_MUST mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_
                                             struct mica_chain **out);
 void mica_x509_chain_free(struct mica_chain *c);
 
+/* mica_x509_chain_issued_by: whether a certificate of the chain was issued by one of
+ * names, a DistinguishedName list as in certificate_authorities (u16-prefixed DERs). */
+bool mica_x509_chain_issued_by(const struct mica_chain *c, mica_rd names);
+
 /* mica_x509_chain_covers: whether the chain's leaf covers name (DNS or IP SAN). */
 bool mica_x509_chain_covers(const struct mica_chain *c, const char *name);
 
@@ -48,6 +53,10 @@ MICA_MUST mica_err mica_x509_store_add_file(mica_x509_store *s, const char *file
 MICA_MUST mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir);
 MICA_MUST mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len);
 void mica_x509_store_free(mica_x509_store *s);
+/* mica_x509_store_names: the subjects of the store's certificates as that list (without
+ * its own length) into out; MICA_E_LIMIT when they do not fit in cap. */
+MICA_MUST mica_err mica_x509_store_names(const mica_x509_store *s, uint8_t *out, size_t cap,
+                                         size_t *len);
 
 /* mica_x509_store_add_crl_file: CRLs (PEM or DER) to check the leaf against; once any
  * is loaded, a leaf whose issuer has no CRL fails (MICA_E_CERT_STATUS). */

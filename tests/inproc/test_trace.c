@@ -116,7 +116,7 @@ static void full_handshake(void)
         "message sent Certificate [handshake keys]",
         "message sent CertificateVerify [handshake keys]",
         "message sent Finished [handshake keys]",
-        "state recv S_WAIT_FINISHED",
+        "state recv S_WAIT_FLIGHT2",
         "flight sent flight [plaintext + handshake keys] messages=ServerHello, "
         "EncryptedExtensions, "
         "Certificate, CertificateVerify, Finished",

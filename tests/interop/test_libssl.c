@@ -590,9 +590,72 @@ static void early_from_libssl(const char *suite)
     mica_config_free(scfg);
 }
 
+/* mutual TLS with libssl: libssl asks (SSL_VERIFY_FAIL_IF_NO_PEER_CERT) and verifies
+ * mica's client certificate; mica requires and verifies libssl's */
+static void mtls_with_libssl(const char *kind)
+{
+    char path[512], key[512], what[128];
+
+    snprintf(path, sizeof(path), "%s", vec_path("certs/"));
+    snprintf(path + strlen(path), sizeof(path) - strlen(path), "%s.chain.pem", kind);
+    snprintf(key, sizeof(key), "%s", vec_path("certs/"));
+    snprintf(key + strlen(key), sizeof(key) - strlen(key), "%s.key", kind);
+    {
+        struct peer o;
+        SSL_CTX *sctx = ossl_ctx(true, "ecdsa-p256", NULL, NULL);
+        mica_config *ccfg = client_config();
+        mica_conn *m = NULL;
+        snprintf(what, sizeof(what), "mica client cert %s -> libssl", kind);
+        SSL_CTX_load_verify_locations(sctx, vec_path("certs/ca.pem"), NULL);
+        SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+        CHECK_OK(mica_config_add_cert_chain_file(ccfg, path, key));
+        peer_init(&o, sctx, true);
+        CHECK_OK(mica_conn_new_client(ccfg, "localhost", &m));
+        CHECK_MSG(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl),
+                  "%s: handshake", what);
+        if (mica_conn_is_connected(m)) {
+            X509 *peer = SSL_get1_peer_certificate(o.ssl);
+            CHECK_MSG(peer != NULL && SSL_get_verify_result(o.ssl) == X509_V_OK,
+                      "%s: libssl did not verify mica's certificate", what);
+            X509_free(peer);
+            exchange(m, &o, what);
+        }
+        mica_conn_free(m);
+        peer_free(&o);
+        mica_config_free(ccfg);
+    }
+    {
+        struct peer o;
+        SSL_CTX *cctx = ossl_ctx(false, "ecdsa-p256", NULL, NULL);
+        mica_config *scfg = server_config("ecdsa-p256");
+        mica_conn *m = NULL;
+        snprintf(what, sizeof(what), "libssl client cert %s -> mica", kind);
+        CHECK_OK(mica_config_set_client_auth(scfg, MICA_CLIENT_AUTH_REQUIRE));
+        CHECK_OK(mica_config_set_ca_file(scfg, vec_path("certs/ca.pem")));
+        CHECK(SSL_CTX_use_certificate_chain_file(cctx, path) == 1);
+        CHECK(SSL_CTX_use_PrivateKey_file(cctx, key, SSL_FILETYPE_PEM) == 1);
+        peer_init(&o, cctx, false);
+        CHECK_OK(mica_conn_new_server(scfg, &m));
+        CHECK(SSL_do_handshake(o.ssl) <= 0);
+        CHECK_MSG(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl),
+                  "%s: handshake", what);
+        if (mica_conn_is_connected(m)) {
+            CHECK_MSG(mica_conn_verified(m), "%s: mica did not verify libssl's certificate: %s",
+                      what, mica_conn_verify_error(m) ? mica_conn_verify_error(m) : "-");
+            exchange(m, &o, what);
+        }
+        mica_conn_free(m);
+        peer_free(&o);
+        mica_config_free(scfg);
+    }
+}
+
 int main(void)
 {
     keylog_matches();
+    mtls_with_libssl("ecdsa-p256");
+    mtls_with_libssl("rsa2048");
+    mtls_with_libssl("ed25519");
     static const char *const suites[] = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
                                          "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_CCM_SHA256",
                                          "TLS_AES_128_CCM_8_SHA256"};

@@ -56,16 +56,12 @@ static const struct edge rfc_server[] = {
 
 /* Transitions of the RFC not built yet, and the issue that brings them. */
 static const struct edge pending[] = {
-    {"CONNECTED", "CertificateRequest", "CONNECTED"},  /* certificates (post-handshake auth) */
-    {"WAIT_FLIGHT2", "Certificate", "WAIT_CV"},        /* certificates (client auth) */
-    {"WAIT_FLIGHT2", "Certificate", "WAIT_FINISHED"},  /* certificates (client auth) */
-    {"WAIT_CV", "CertificateVerify", "WAIT_FINISHED"}, /* certificates (client auth) */
-    {"WAIT_FINISHED", "Finished", "CONNECTED"},        /* server: same as WAIT_FLIGHT2's */
-    {"CONNECTED", "Certificate", "CONNECTED"},         /* certificates (post-handshake) */
+    {"CONNECTED", "CertificateRequest", "CONNECTED"}, /* certificates (post-handshake auth) */
+    {"CONNECTED", "Certificate", "CONNECTED"},        /* certificates (post-handshake) */
 };
 
-/* mica state -> RFC state name; the server's S_WAIT_FINISHED is WAIT_FLIGHT2 (nothing else
- * can come first while there is neither 0-RTT nor client authentication) */
+/* mica state -> RFC state name; the server's S_WAIT_FLIGHT2 (no client authentication) and
+ * S_WAIT_CERT (client authentication) are both the RFC's WAIT_FLIGHT2 */
 static const char *rfc_state(bool server, enum mica_state s)
 {
     switch (s) {
@@ -77,7 +73,10 @@ static const char *rfc_state(bool server, enum mica_state s)
     case C_WAIT_FINISHED: return "WAIT_FINISHED";
     case S_START: return "START";
     case S_WAIT_EOED: return "WAIT_EOED";
-    case S_WAIT_FINISHED: return "WAIT_FLIGHT2";
+    case S_WAIT_FLIGHT2: return "WAIT_FLIGHT2";
+    case S_WAIT_CERT: return "WAIT_FLIGHT2"; /* the RFC's WAIT_FLIGHT2 -> WAIT_CERT, no message */
+    case S_WAIT_CV: return "WAIT_CV";
+    case S_WAIT_FINISHED: return "WAIT_FINISHED";
     case MICA_ST_CONNECTED: return "CONNECTED";
     default: return server ? "?server" : "?client";
     }
@@ -175,8 +174,8 @@ int main(int argc, char **argv)
         "and `src/tls/server.c`; do not edit. `make test` checks that this file is fresh\n"
         "and that every transition is one RFC 8446 Appendix A draws. Each arrow is a message\n"
         "received; a message with no arrow from the current state is `unexpected_message`.\n"
-        "The server's `S_WAIT_FINISHED` is the RFC's WAIT_FLIGHT2 while there is neither\n"
-        "0-RTT nor client authentication.\n\n"
+        "The server's `S_WAIT_FLIGHT2` (no client authentication) and `S_WAIT_CERT` (a\n"
+        "certificate was requested) are both the RFC's WAIT_FLIGHT2.\n\n"
         "## Client (RFC 8446 A.1)\n\n```mermaid\nstateDiagram-v2\n"
         "    [*] --> C_WAIT_SH : send ClientHello\n");
     (void)len;

@@ -1472,13 +1472,13 @@ static void test_encode_certificate_request(void)
     while (n < 64 && mica_rd_u16(&r, &algs[n]) == MICA_OK) {
         n++;
     }
-    mica_msg_encode_certificate_request(&w, cr.context.p, cr.context.n, algs, n);
+    mica_msg_encode_certificate_request(&w, cr.context.p, cr.context.n, algs, n, NULL, 0);
     CHECK_OK(mica_wr_finish(&w, &out_len));
     CHECK(out_len == len);
     CHECK_MEM("CertificateRequest re-encoded", crbuf, want, len);
     /* a writer too small overflows and says so */
     w = mica_wr_init(crbuf, 20);
-    mica_msg_encode_certificate_request(&w, NULL, 0, algs, n);
+    mica_msg_encode_certificate_request(&w, NULL, 0, algs, n, NULL, 0);
     CHECK_ERR(mica_wr_finish(&w, &out_len), MICA_E_INTERNAL);
 }
 

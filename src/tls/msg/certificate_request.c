@@ -14,8 +14,19 @@ static mica_err decode_ext(uint16_t type, mica_rd d, struct mica_certificate_req
     case MICA_EXT_SIGNATURE_ALGORITHMS_CERT:
         return mica_ext_signature_algorithms(d, &cr->sig_algs_cert);
     case MICA_EXT_STATUS_REQUEST: return mica_ext_status_request(d, true, &cr->status_request);
+    case MICA_EXT_CERTIFICATE_AUTHORITIES: {
+        /* 4.2.4: DistinguishedName authorities<3..2^16-1>, each opaque <1..2^16-1> */
+        mica_rd list, name;
+        TRY(mica_rd_vec16(&d, &list, 3, 0xffff));
+        TRY(mica_rd_end(&d));
+        cr->authorities = list;
+        while (list.n > 0) {
+            TRY(mica_rd_vec16(&list, &name, 1, 0xffff));
+        }
+        return MICA_OK;
+    }
     default:
-        /* certificate_authorities, oid_filters, signed_certificate_timestamp (known, not
+        /* oid_filters, signed_certificate_timestamp (known, not
          * used by mica) and unknown types: RFC 8446 4.3.2: "Clients MUST ignore
          * unrecognized extensions." */
         return MICA_OK;
@@ -51,7 +62,8 @@ mica_err mica_msg_decode_certificate_request(const uint8_t *body, size_t len,
 }
 
 void mica_msg_encode_certificate_request(mica_wr *w, const uint8_t *context, size_t context_len,
-                                         const uint16_t *sig_algs, size_t sig_algs_n)
+                                         const uint16_t *sig_algs, size_t sig_algs_n,
+                                         const uint8_t *authorities, size_t authorities_len)
 {
     size_t msg, m, exts, ext, list;
 
@@ -69,6 +81,14 @@ void mica_msg_encode_certificate_request(mica_wr *w, const uint8_t *context, siz
     }
     mica_wr_close(w, list);
     mica_wr_close(w, ext);
+    if (authorities_len > 0) {
+        mica_wr_u16(w, MICA_EXT_CERTIFICATE_AUTHORITIES);
+        mica_wr_open16(w, &ext);
+        mica_wr_open16(w, &list);
+        mica_wr_bytes(w, authorities, authorities_len);
+        mica_wr_close(w, list);
+        mica_wr_close(w, ext);
+    }
     mica_wr_close(w, exts);
     mica_msg_close(w, msg);
 }
