@@ -55,6 +55,8 @@ struct client_opts {
     int pins_n;
     const char *ocsp; /* --ocsp off|auto|require */
     const char *crl;  /* --crl FILE */
+    const char *cert; /* --cert FILE --key FILE: a client certificate for mutual TLS */
+    const char *key;
     const char *servername;
     const char *ciphers;
     const char *groups;
@@ -96,6 +98,8 @@ static void client_usage(FILE *f)
                "options:\n"
                "  --cafile FILE      trust the CA certificates in FILE (PEM) instead of the\n"
                "                     system trust store\n"
+               "  --cert FILE --key FILE  a certificate chain (PEM, leaf first) and its key to\n"
+               "                     send when the server asks for one (mutual TLS)\n"
                "  --capath DIR       trust the CA certificates in DIR (hashed, as c_rehash or\n"
                "                     openssl rehash makes it) instead of the system store\n"
                "  --pin sha256/BASE64  also require that a certificate of the verified chain\n"
@@ -231,6 +235,8 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--capath", PREFIX, &o->capath)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ocsp", PREFIX, &o->ocsp)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--crl", PREFIX, &o->crl)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--cert", PREFIX, &o->cert)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--key", PREFIX, &o->key)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--servername", PREFIX, &o->servername)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
@@ -365,6 +371,10 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
         }
         o->reconnect = (int)n;
     }
+    if ((o->cert == NULL) != (o->key == NULL)) {
+        fprintf(stderr, PREFIX ": --cert and --key go together\n");
+        return -1;
+    }
     if (o->ocsp != NULL && strcmp(o->ocsp, "off") != 0 && strcmp(o->ocsp, "auto") != 0 &&
         strcmp(o->ocsp, "require") != 0) {
         fprintf(stderr, PREFIX ": --ocsp '%s': give off, auto or require\n", o->ocsp);
@@ -413,7 +423,7 @@ static int read_early_file(struct client_opts *o)
 static mica_config *client_config(const struct client_opts *o)
 {
     mica_config *cfg = mica_config_new();
-    mica_err err;
+    mica_err err = MICA_OK;
 
     if (cfg == NULL) {
         fprintf(stderr, PREFIX ": %s\n", mica_err_sentence(MICA_E_NOMEM));
@@ -429,6 +439,18 @@ static mica_config *client_config(const struct client_opts *o)
     }
     if (o->cafile != NULL && (err = mica_config_set_ca_file(cfg, o->cafile)) != MICA_OK) {
         fprintf(stderr, PREFIX ": cannot use --cafile %s: %s\n", o->cafile, mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->cert != NULL &&
+        (tool_readable(PREFIX, "--cert", o->cert) != 0 ||
+         tool_readable(PREFIX, "--key", o->key) != 0 ||
+         (err = mica_config_add_cert_chain_file(cfg, o->cert, o->key)) != MICA_OK)) {
+        if (o->cert != NULL && o->key != NULL && err != MICA_OK) {
+            fprintf(stderr, PREFIX ": cannot use --cert %s --key %s: %s\n", o->cert, o->key,
+                    err == MICA_E_DECODE ? "not a PEM certificate chain and a PEM private key"
+                                         : mica_err_sentence(err));
+        }
         mica_config_free(cfg);
         return NULL;
     }

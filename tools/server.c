@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <mica/cert.h>
 #include <mica/io.h>
 #include <mica/mica.h>
 #include <mica/trace.h>
@@ -82,6 +83,8 @@ struct server_opts {
     const char *ticket_key_file; /* --ticket-key-file FILE */
     const char *ticket_rotate;   /* --ticket-rotate SECONDS */
     const char *ocsp_staple;     /* --ocsp-staple FILE: the DER OCSP response to staple */
+    const char *verify_client;   /* --verify-client none|optional|require */
+    const char *client_ca;       /* --client-ca FILE: anchors for client certificates */
     unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
     unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
     bool no_anti_replay;         /* --anti-replay off */
@@ -208,6 +211,12 @@ static void server_usage(FILE *f)
             "                     clients cannot resume with this server's tickets (it\n"
             "                     still accepts those of servers sharing its\n"
             "                     --ticket-key-file)\n"
+            "  --verify-client MODE  ask clients for a certificate (mutual TLS): none (the\n"
+            "                     default), optional (a client may send none; one that does\n"
+            "                     not verify is logged and served), or require (none, or one\n"
+            "                     that does not verify, ends the handshake)\n"
+            "  --client-ca FILE   the CA certificates (PEM) that client certificates must\n"
+            "                     chain to; their names go in the CertificateRequest\n"
             "  --ocsp-staple FILE staple the DER OCSP response in FILE (e.g. from openssl\n"
             "                     ocsp -respout) to clients that ask (status_request); FILE\n"
             "                     is read again whenever it changes, so it can be renewed\n"
@@ -300,6 +309,9 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--keylog", PREFIX, &o->keylog)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--early-data", PREFIX, &early)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ocsp-staple", PREFIX, &o->ocsp_staple)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--verify-client", PREFIX, &o->verify_client)) !=
+                0 ||
+            (r = tool_opt_value(argc, argv, &i, "--client-ca", PREFIX, &o->client_ca)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--access-log", PREFIX, &o->access_log)) != 0 ||
@@ -377,6 +389,19 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
     if ((early != NULL && parse_count("--early-data", early, 1, 1048576, &o->early_data) != 0) ||
         (cache != NULL &&
          parse_count("--session-cache", cache, 1, 1048576, &o->session_cache) != 0)) {
+        return -1;
+    }
+    if (o->verify_client != NULL && strcmp(o->verify_client, "none") != 0 &&
+        strcmp(o->verify_client, "optional") != 0 && strcmp(o->verify_client, "require") != 0) {
+        fprintf(stderr, PREFIX ": --verify-client '%s': give none, optional or require\n",
+                o->verify_client);
+        return -1;
+    }
+    if (o->verify_client != NULL && strcmp(o->verify_client, "none") != 0 && o->client_ca == NULL) {
+        fprintf(stderr,
+                PREFIX ": --verify-client %s needs --client-ca FILE (the CAs that issue "
+                       "client certificates)\n",
+                o->verify_client);
         return -1;
     }
     if (replay != NULL) {
@@ -552,6 +577,13 @@ static void access_log(const struct server *s, struct conn *c)
               mica_conn_early_data(tls) == MICA_EARLY_NOT_SENT
                   ? "none"
                   : mica_early_name(mica_conn_early_data(tls)));
+    if (s->o->verify_client != NULL && strcmp(s->o->verify_client, "none") != 0) {
+        size_t n0 = 0;
+        add_field(line, sizeof line, "client_cert",
+                  mica_conn_peer_cert(tls, 0, &n0) == NULL ? "none"
+                  : mica_conn_verified(tls)                ? "verified"
+                                                           : "unverified");
+    }
     snprintf(hs, sizeof hs, "%.1f",
              (double)(c->hs_us < 0 ? now_us() - c->start_us : c->hs_us) / 1000.0);
     add_field(line, sizeof line, "handshake_ms", hs);
@@ -773,10 +805,22 @@ static int status_page(struct conn *c, const char *method, const char *target, b
     const char *sig = mica_conn_sig_scheme(tls);
     const char *group = mica_conn_group(tls);
     bool resumed = mica_conn_resumed(tls) != 0;
-    char e_sni[768], e_alpn[768], e_req[1024], req[300];
+    char e_sni[768], e_alpn[768], e_req[1024], req[300], client[700], e_client[1400];
+    size_t cert_len = 0;
+    const uint8_t *cert = mica_conn_peer_cert(tls, 0, &cert_len);
+    struct mica_cert_info ci;
     char body[4096];
 
     snprintf(req, sizeof req, "%s %s", method, target);
+    if (cert == NULL) {
+        snprintf(client, sizeof client, "none");
+    } else if (mica_cert_describe(cert, cert_len, &ci) == MICA_OK) {
+        snprintf(client, sizeof client, "%s (%s)", ci.subject,
+                 mica_conn_verified(tls) ? "verified" : mica_conn_verify_error(tls));
+    } else {
+        snprintf(client, sizeof client, "unreadable");
+    }
+    html_escape(e_client, sizeof e_client, client);
     html_escape(e_sni, sizeof e_sni, sni != NULL ? sni : "none");
     html_escape(e_alpn, sizeof e_alpn, alpn != NULL ? alpn : "none");
     html_escape(e_req, sizeof e_req, req);
@@ -794,6 +838,7 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      "<tr><th>signature scheme</th><td>%s</td></tr>\n"
                      "<tr><th>resumed</th><td>%s</td></tr>\n"
                      "<tr><th>early data</th><td>%s</td></tr>\n"
+                     "<tr><th>client certificate</th><td>%s</td></tr>\n"
                      "<tr><th>ALPN</th><td>%s</td></tr>\n"
                      "<tr><th>SNI</th><td>%s</td></tr>\n"
                      "<tr><th>client</th><td>%s</td></tr>\n"
@@ -807,7 +852,7 @@ static int status_page(struct conn *c, const char *method, const char *target, b
                      resumed ? "yes (a session ticket)" : "no",
                      c->early_len > 0 ? "accepted: this request came in 0-RTT"
                                       : mica_early_name(mica_conn_early_data(tls)),
-                     e_alpn, e_sni, c->peer, e_req);
+                     e_client, e_alpn, e_sni, c->peer, e_req);
     if (n < 0 || (size_t)n >= sizeof body) {
         return -1;
     }
@@ -1302,6 +1347,19 @@ static mica_config *server_config(const struct server_opts *o)
         fprintf(stderr, PREFIX ": cannot set up 0-RTT and sessions: %s\n", mica_err_sentence(err));
         mica_config_free(cfg);
         return NULL;
+    }
+    if (o->client_ca != NULL && (tool_readable(PREFIX, "--client-ca", o->client_ca) != 0 ||
+                                 mica_config_set_ca_file(cfg, o->client_ca) != MICA_OK)) {
+        fprintf(stderr, PREFIX ": cannot use --client-ca %s: not a PEM certificate file\n",
+                o->client_ca);
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->verify_client != NULL) {
+        (void)mica_config_set_client_auth(
+            cfg, strcmp(o->verify_client, "require") == 0    ? MICA_CLIENT_AUTH_REQUIRE
+                 : strcmp(o->verify_client, "optional") == 0 ? MICA_CLIENT_AUTH_OPTIONAL
+                                                             : MICA_CLIENT_AUTH_NONE);
     }
     if (o->ocsp_staple != NULL &&
         (tool_readable(PREFIX, "--ocsp-staple", o->ocsp_staple) != 0 ||

@@ -484,7 +484,7 @@ MICA_API const char *mica_conn_error_sentence(const mica_conn *c);
 MICA_API const char *mica_conn_version(const mica_conn *c);      /* "TLSv1.3" */
 MICA_API const char *mica_conn_cipher_suite(const mica_conn *c); /* IANA name */
 MICA_API const char *mica_conn_group(const mica_conn *c);
-MICA_API const char *mica_conn_sig_scheme(const mica_conn *c);  /* the peer's CertificateVerify */
+MICA_API const char *mica_conn_sig_scheme(const mica_conn *c);  /* the server's CertificateVerify */
 MICA_API const char *mica_conn_alpn(const mica_conn *c);        /* owned by c */
 MICA_API const char *mica_conn_server_name(const mica_conn *c); /* SNI (server: received) */
 MICA_API int mica_conn_hrr(const mica_conn *c);                 /* a HelloRetryRequest happened */

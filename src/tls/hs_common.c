@@ -344,7 +344,10 @@ mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, siz
                          "certificate's key%s",
                          peer, s->name, err == MICA_E_KEY_MISMATCH ? " (wrong key type)" : "");
     }
-    c->sig = s;
+    /* a client reports the server's scheme; a server keeps reporting its own */
+    if (!c->server) {
+        c->sig = s;
+    }
     c->proof |= MICA_PROOF_CV;
     return mica_transcript_add(&c->t, msg, len);
 }

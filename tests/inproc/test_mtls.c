@@ -59,7 +59,7 @@ static void each_key_type(void)
                       mica_conn_verify_error(p.server) ? mica_conn_verify_error(p.server) : "-");
             CHECK(mica_conn_peer_cert(p.server, 0, &der_len) != NULL && der_len > 100);
             CHECK(mica_conn_peer_cert(p.server, 1, &der_len) != NULL); /* the CA */
-            CHECK(mica_conn_sig_scheme(p.server) != NULL); /* the client's CertificateVerify */
+            CHECK(mica_conn_sig_scheme(p.server) != NULL); /* the server's own CertificateVerify */
             CHECK(mica_conn_verified(p.client));
             CHECK(pair_transfer(&p, true, 3000) && pair_transfer(&p, false, 3000));
         }
