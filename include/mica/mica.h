@@ -436,6 +436,15 @@ MICA_API mica_err mica_conn_key_update(mica_conn *c, int request_peer);
  * tickets on one connection. */
 MICA_API mica_err mica_conn_send_tickets(mica_conn *c, unsigned count);
 
+/* mica_conn_request_client_auth: a connected server asks the client for a certificate
+ * now (post-handshake authentication, RFC 8446 4.6.2), e.g. before serving a protected
+ * resource. Only a client that offered it (post_handshake_auth: mica clients do when
+ * they have a certificate) can be asked: MICA_E_ARGUMENT otherwise, or while a request is
+ * open. The answer arrives with later input: mica_conn_peer_cert, mica_conn_verified and
+ * mica_conn_verify_error then describe the new certificate (none sent: not verified);
+ * a certificate that does not verify is fatal unless the mode is OPTIONAL. */
+MICA_API mica_err mica_conn_request_client_auth(mica_conn *c);
+
 /*
  * 0-RTT on a connection. A client made with mica_conn_new_client_resume, whose config has
  * early data on and whose session allows it, offers early data in its ClientHello; it

@@ -177,6 +177,12 @@ static void write_extensions(mica_conn *c, mica_wr *w)
         mica_wr_close(w, m);
         mica_wr_close(w, ext);
     }
+    if (cfg->chains_n > 0) {
+        /* 4.2.6: we have a certificate, so the server may ask for it after the handshake */
+        ext_start(c, w, MICA_EXT_POST_HANDSHAKE_AUTH, &ext);
+        mica_wr_close(w, ext);
+        c->pha_offered = true;
+    }
     if (cfg->ocsp != MICA_OCSP_OFF && cfg->verify) {
         /* RFC 6066 8: status_request for OCSP, no responder ids, no request extensions */
         ext_start(c, w, MICA_EXT_STATUS_REQUEST, &ext);
@@ -721,7 +727,7 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
 /* choose_client_chain: the first configured chain whose key can sign with a scheme the
  * server asked for and we offer (by our preference), preferring one whose issuer the
  * server names in certificate_authorities; none: an empty Certificate */
-static void choose_client_chain(mica_conn *c, const struct mica_certificate_request *cr)
+void mica_hs_choose_client_chain(mica_conn *c, const struct mica_certificate_request *cr)
 {
     const mica_config *cfg = c->cfg;
 
@@ -763,7 +769,7 @@ static mica_err on_certificate_request(mica_conn *c, uint8_t type, const uint8_t
                          "the CertificateRequest has a non-empty context in the handshake");
     }
     c->cert_requested = true;
-    choose_client_chain(c, &cr);
+    mica_hs_choose_client_chain(c, &cr);
     TRY(mica_transcript_add(&c->t, msg, len));
     *next = C_WAIT_CERT;
     return MICA_OK;
@@ -829,6 +835,9 @@ static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg
                                   enum mica_state *next)
 {
     *next = MICA_ST_CONNECTED;
+    if (type == MICA_HS_CERTIFICATE_REQUEST) {
+        return mica_pha_on_request(c, msg, len); /* 4.6.2 */
+    }
     if (type == MICA_HS_KEY_UPDATE) {
         return mica_conn_on_key_update(c, msg + MICA_HANDSHAKE_HEADER_LEN,
                                        len - MICA_HANDSHAKE_HEADER_LEN);
@@ -861,5 +870,6 @@ const struct mica_fsm_row mica_client_fsm[] = {
     {C_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_CONNECTED, MICA_HS_NEW_SESSION_TICKET, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_CERTIFICATE_REQUEST, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_NONE, 0, NULL, 0},
 };

@@ -175,11 +175,8 @@ void mica_conn_free(mica_conn *c)
     for (size_t i = 0; i < MICA_MAX_KEY_SHARES; i++) {
         mica_kx_free(c->shares[i]);
     }
-    for (size_t i = 0; i < c->peer_n; i++) {
-        mica_mem_free(c->peer_der[i]);
-    }
-    mica_mem_free(c->peer_der);
-    mica_mem_free(c->peer_len);
+    mica_hs_drop_peer_chain(c);
+    mica_transcript_clear(&c->t_hs);
     mica_mem_free(c->cookie);
     mica_mem_free_secret(c->in);
     mica_mem_free_secret(c->hs);

@@ -206,8 +206,15 @@ struct mica_conn {
     size_t peer_n;
     bool verified;
     char verify_error[512];
-    mica_err verify_code;     /* the verification's result (MICA_OK, or why not) */
-    bool ocsp_requested;      /* server: the client sent status_request */
+    mica_err verify_code; /* the verification's result (MICA_OK, or why not) */
+    bool ocsp_requested;  /* server: the client sent status_request */
+
+    /* post-handshake authentication (pha.c) */
+    struct mica_transcript t_hs; /* the handshake's transcript, each exchange starts from */
+    bool pha_offered;            /* the ClientHello carried post_handshake_auth */
+    uint8_t pha_state;        /* server: 0 idle, 1 wait Certificate, 2 wait CV, 3 wait Finished */
+    uint8_t pha_context[8];   /* server: the certificate_request_context of the request */
+    unsigned pha_count;       /* server: requests so far */
     size_t peer_record_limit; /* RFC 8449: the peer's limit, applied when keys change */
 
     /* resumption (psk.c) */
@@ -357,6 +364,13 @@ MICA_MUST mica_err mica_hs_send_finished(mica_conn *c, const mica_secret *base);
 MICA_MUST mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base,
                                            const uint8_t *msg, size_t len);
 MICA_MUST mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert);
+void mica_hs_drop_peer_chain(mica_conn *c);
+/* post-handshake client authentication (RFC 8446 4.6.2; pha.c): the client's answer to a
+ * CertificateRequest, and the server's handling of the client's messages */
+MICA_MUST mica_err mica_pha_on_request(mica_conn *c, const uint8_t *msg, size_t len);
+/* client: our chain and scheme for a CertificateRequest (c->chain NULL: none fits) */
+void mica_hs_choose_client_chain(mica_conn *c, const struct mica_certificate_request *cr);
+MICA_MUST mica_err mica_pha_on_message(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len);
 /* the handshake secrets from the (EC)DHE secret, over ClientHello..ServerHello */
 MICA_MUST mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared);
 /* the early secrets (client_early_traffic_secret, early exporter) over the ClientHello,

@@ -52,12 +52,26 @@ mica_err mica_hs_verify_finished(mica_conn *c, const mica_secret *base, const ui
     return mica_transcript_add(&c->t, msg, len);
 }
 
+void mica_hs_drop_peer_chain(mica_conn *c)
+{
+    for (size_t i = 0; i < c->peer_n; i++) {
+        mica_mem_free(c->peer_der[i]);
+    }
+    mica_mem_free(c->peer_der);
+    mica_mem_free(c->peer_len);
+    c->peer_der = NULL;
+    c->peer_len = NULL;
+    c->peer_n = 0;
+    c->verified = false;
+}
+
 mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *cert)
 {
     mica_rd list = cert->entries;
     size_t n = 0;
 
     ENSURE(cert->entries_n <= MICA_MAX_CHAIN_LEN, MICA_E_LIMIT);
+    mica_hs_drop_peer_chain(c); /* post-handshake authentication replaces it */
     c->peer_der = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->peer_der));
     c->peer_len = mica_mem_alloc(MICA_MAX_CHAIN_LEN * sizeof(*c->peer_len));
     ENSURE(c->peer_der != NULL && c->peer_len != NULL, MICA_E_NOMEM);

@@ -294,7 +294,10 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     mica_wr_close(&w, t);
     mica_msg_close(&w, m);
     TRY(mica_wr_finish(&w, &len));
-    return mica_conn_send_hs(c, msg, len);
+    /* after the handshake: not part of its transcript (which post-handshake
+     * authentication continues from) */
+    mica_trace_message(c, true, msg, len);
+    return mica_conn_send(c, MICA_CT_HANDSHAKE, msg, len);
 }
 
 mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)

@@ -742,6 +742,7 @@ static mica_err on_client_hello(mica_conn *c, uint8_t type, const uint8_t *msg, 
     TRY(mica_psk_decide_early(c, &ch, false));
     c->ocsp_requested =
         (ch.present & mica_ext_bit(MICA_EXT_STATUS_REQUEST)) != 0 && ch.status_request;
+    c->pha_offered = (ch.present & mica_ext_bit(MICA_EXT_POST_HANDSHAKE_AUTH)) != 0;
     if ((ch.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ch.record_size_limit;
         /* RFC 8449 4: we answer with our limit; the client's protected records must keep
@@ -854,8 +855,10 @@ static mica_err on_finished(mica_conn *c, uint8_t type, const uint8_t *msg, size
 static mica_err on_post_handshake(mica_conn *c, uint8_t type, const uint8_t *msg, size_t len,
                                   enum mica_state *next)
 {
-    (void)type;
     *next = MICA_ST_CONNECTED;
+    if (type != MICA_HS_KEY_UPDATE) {
+        return mica_pha_on_message(c, type, msg, len); /* 4.6.2 */
+    }
     return mica_conn_on_key_update(c, msg + MICA_HANDSHAKE_HEADER_LEN,
                                    len - MICA_HANDSHAKE_HEADER_LEN);
 }
@@ -873,5 +876,8 @@ const struct mica_fsm_row mica_server_fsm[] = {
     {S_WAIT_CV, MICA_HS_CERTIFICATE_VERIFY, on_client_certificate_verify, MICA_S(S_WAIT_FINISHED)},
     {S_WAIT_FINISHED, MICA_HS_FINISHED, on_finished, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_CONNECTED, MICA_HS_KEY_UPDATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_CERTIFICATE, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_CERTIFICATE_VERIFY, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
+    {MICA_ST_CONNECTED, MICA_HS_FINISHED, on_post_handshake, MICA_S(MICA_ST_CONNECTED)},
     {MICA_ST_NONE, 0, NULL, 0},
 };

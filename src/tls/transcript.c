@@ -98,3 +98,12 @@ mica_err mica_transcript_hash_with(const struct mica_transcript *t, const struct
     mica_hash_free(tmp);
     return err;
 }
+
+mica_err mica_transcript_copy(struct mica_transcript *dst, const struct mica_transcript *src)
+{
+    ENSURE(src->ctx != NULL, MICA_E_INTERNAL);
+    mica_transcript_clear(dst);
+    TRY(mica_hash_dup(src->ctx, &dst->ctx));
+    dst->hash = src->hash;
+    return MICA_OK;
+}

@@ -43,6 +43,11 @@ MICA_MUST mica_err mica_transcript_hash_with(const struct mica_transcript *t,
                                              const struct mica_hash_desc *h, const uint8_t *extra,
                                              size_t extra_len, uint8_t *out);
 
+/* mica_transcript_copy: dst (cleared first) becomes an independent copy of src, whose
+ * hash is chosen: the handshake's transcript kept for post-handshake authentication. */
+MICA_MUST mica_err mica_transcript_copy(struct mica_transcript *dst,
+                                        const struct mica_transcript *src);
+
 /* mica_transcript_hash: Transcript-Hash of everything so far, into out[0..hash->len). */
 MICA_MUST mica_err mica_transcript_hash(const struct mica_transcript *t, uint8_t *out);
 

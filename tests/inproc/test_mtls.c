@@ -154,8 +154,47 @@ static void not_asked_and_resumed(void)
     mica_config_free(ccfg);
 }
 
+/* post-handshake authentication (4.6.2): asked for twice, answered with the certificate
+ * each time; a client without a certificate does not offer it */
+static void post_handshake(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256"), *ccfg = mtls_client("rsa2048");
+    mica_config *bare = mtls_client(NULL);
+    struct pair p;
+
+    CHECK_OK(mica_config_set_ca_file(scfg, vec_path("certs/ca.pem")));
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK(mica_conn_peer_cert(p.server, 0, &der_len) == NULL && !mica_conn_verified(p.server));
+    CHECK_ERR(mica_conn_request_client_auth(p.client), MICA_E_ARGUMENT); /* a server's call */
+    for (int i = 0; i < 2; i++) {
+        CHECK_OK(mica_conn_request_client_auth(p.server));
+        CHECK_ERR(mica_conn_request_client_auth(p.server), MICA_E_ARGUMENT); /* one open */
+        CHECK(pair_transfer(&p, true, 2000)); /* data flows meanwhile */
+        CHECK_OK(pair_move(&p));
+        CHECK_MSG(mica_conn_verified(p.server), "request %d: %s", i,
+                  mica_conn_verify_error(p.server) ? mica_conn_verify_error(p.server) : "-");
+        CHECK(mica_conn_peer_cert(p.server, 0, &der_len) != NULL);
+        CHECK(pair_transfer(&p, false, 2000));
+    }
+    CHECK_OK(mica_conn_key_update(p.client, 1)); /* the Finished MAC follows the new keys */
+    CHECK_OK(pair_move(&p));
+    CHECK_OK(mica_conn_request_client_auth(p.server));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_verified(p.server) && mica_conn_is_connected(p.server));
+    pair_free(&p);
+    CHECK_OK(pair_new(&p, bare, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK_ERR(mica_conn_request_client_auth(p.server), MICA_E_ARGUMENT);
+    pair_free(&p);
+    mica_config_free(bare);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 int main(void)
 {
+    post_handshake();
     each_key_type();
     without_certificate();
     untrusted_client();

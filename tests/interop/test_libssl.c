@@ -650,9 +650,81 @@ static void mtls_with_libssl(const char *kind)
     }
 }
 
+/* post-handshake authentication with libssl both ways (RFC 8446 4.6.2) */
+static void pha_with_libssl(void)
+{
+    char path[512], key[512];
+    uint8_t buf[16];
+
+    snprintf(path, sizeof(path), "%s", vec_path("certs/ecdsa-p384.chain.pem"));
+    snprintf(key, sizeof(key), "%s", vec_path("certs/ecdsa-p384.key"));
+    {
+        /* libssl client (SSL_set_post_handshake_auth), mica server asks */
+        struct peer o;
+        SSL_CTX *cctx = ossl_ctx(false, "ecdsa-p256", NULL, NULL);
+        mica_config *scfg = server_config("ecdsa-p256");
+        mica_conn *m = NULL;
+        size_t w = 0;
+        CHECK_OK(mica_config_set_ca_file(scfg, vec_path("certs/ca.pem")));
+        CHECK(SSL_CTX_use_certificate_chain_file(cctx, path) == 1);
+        CHECK(SSL_CTX_use_PrivateKey_file(cctx, key, SSL_FILETYPE_PEM) == 1);
+        peer_init(&o, cctx, false);
+        SSL_set_post_handshake_auth(o.ssl, 1);
+        CHECK_OK(mica_conn_new_server(scfg, &m));
+        CHECK(SSL_do_handshake(o.ssl) <= 0);
+        CHECK(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl));
+        CHECK(mica_conn_peer_cert(m, 0, &w) == NULL);
+        CHECK_OK(mica_conn_request_client_auth(m));
+        CHECK_OK(mica_conn_write(m, (const uint8_t *)"auth?", 5, &w));
+        /* libssl answers the request while it reads */
+        CHECK_MSG(move(m, &o) && ssl_read_all(&o, m, buf, 5) && move(m, &o),
+                  "libssl client: post-handshake auth");
+        CHECK_MSG(mica_conn_verified(m) && mica_conn_peer_cert(m, 0, &w) != NULL,
+                  "mica did not verify libssl's post-handshake certificate: %s",
+                  mica_conn_verify_error(m) ? mica_conn_verify_error(m) : "-");
+        exchange(m, &o, "after post-handshake auth (libssl client)");
+        mica_conn_free(m);
+        peer_free(&o);
+        mica_config_free(scfg);
+    }
+    {
+        /* mica client (offers it, having a certificate), libssl server asks */
+        struct peer o;
+        SSL_CTX *sctx = ossl_ctx(true, "ecdsa-p256", NULL, NULL);
+        mica_config *ccfg = client_config();
+        mica_conn *m = NULL;
+        X509 *peer;
+        SSL_CTX_load_verify_locations(sctx, vec_path("certs/ca.pem"), NULL);
+        SSL_CTX_set_verify(sctx, SSL_VERIFY_PEER | SSL_VERIFY_POST_HANDSHAKE, NULL);
+        CHECK_OK(mica_config_add_cert_chain_file(ccfg, path, key));
+        peer_init(&o, sctx, true);
+        CHECK_OK(mica_conn_new_client(ccfg, "localhost", &m));
+        CHECK(move(m, &o) && mica_conn_is_connected(m) && SSL_is_init_finished(o.ssl));
+        CHECK(SSL_get0_peer_certificate(o.ssl) == NULL);
+        CHECK(SSL_verify_client_post_handshake(o.ssl) == 1);
+        CHECK(SSL_do_handshake(o.ssl) == 1); /* writes the CertificateRequest */
+        CHECK(SSL_write(o.ssl, "ping", 4) == 4);
+        CHECK_MSG(move(m, &o) && mica_read_all(m, &o, buf, 4), "mica client: the request");
+        CHECK(ssl_read_all(&o, m, buf, 0)); /* nothing to read: only drives libssl */
+        {
+            uint8_t b;
+            (void)SSL_read(o.ssl, &b, 0); /* libssl takes in the answer */
+        }
+        peer = SSL_get1_peer_certificate(o.ssl);
+        CHECK_MSG(peer != NULL && SSL_get_verify_result(o.ssl) == X509_V_OK,
+                  "libssl did not get or verify mica's post-handshake certificate");
+        X509_free(peer);
+        exchange(m, &o, "after post-handshake auth (mica client)");
+        mica_conn_free(m);
+        peer_free(&o);
+        mica_config_free(ccfg);
+    }
+}
+
 int main(void)
 {
     keylog_matches();
+    pha_with_libssl();
     mtls_with_libssl("ecdsa-p256");
     mtls_with_libssl("rsa2048");
     mtls_with_libssl("ed25519");
