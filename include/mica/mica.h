@@ -500,6 +500,11 @@ MICA_API int mica_conn_hrr(const mica_conn *c);                 /* a HelloRetryR
 MICA_API int mica_conn_resumed(const mica_conn *c);             /* the session's PSK was accepted */
 MICA_API int mica_conn_verified(const mica_conn *c);            /* peer chain verified */
 MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or NULL */
+/* mica_conn_verify_code: the peer chain's verification result as a stable code
+ * (MICA_E_CERT_EXPIRED, MICA_E_CERT_HOSTNAME, ...; MICA_OK when verified or not done):
+ * with mica_conn_verify_error, what a server in OPTIONAL mode reports of a client it
+ * accepted unverified. */
+MICA_API mica_err mica_conn_verify_code(const mica_conn *c);
 
 /* mica_conn_peer_cert: the i-th certificate the peer sent (0 = leaf), DER, owned by c. */
 MICA_API const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len);

@@ -888,6 +888,11 @@ int mica_conn_verified(const mica_conn *c)
     return c->verified;
 }
 
+mica_err mica_conn_verify_code(const mica_conn *c)
+{
+    return c->verify_code;
+}
+
 const char *mica_conn_verify_error(const mica_conn *c)
 {
     return c->verify_error[0] != '\0' ? c->verify_error : NULL;

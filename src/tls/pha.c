@@ -40,10 +40,10 @@ mica_err mica_pha_on_request(mica_conn *c, const uint8_t *msg, size_t len)
     c->own_sig = NULL;
     mica_hs_choose_client_chain(c, &cr);
     if (err == MICA_OK) {
-        err = c->chain != NULL ? mica_hs_send_certificate(c, c->chain, cr.context.p,
-                                                          cr.context.n, NULL, 0)
-                               : mica_hs_send_certificate(c, &(struct mica_chain){0},
-                                                          cr.context.p, cr.context.n, NULL, 0);
+        err = c->chain != NULL
+                  ? mica_hs_send_certificate(c, c->chain, cr.context.p, cr.context.n, NULL, 0)
+                  : mica_hs_send_certificate(c, &(struct mica_chain){0}, cr.context.p, cr.context.n,
+                                             NULL, 0);
     }
     if (err == MICA_OK && c->chain != NULL) {
         err = mica_hs_send_certificate_verify(c, c->chain, c->own_sig);
@@ -55,8 +55,9 @@ mica_err mica_pha_on_request(mica_conn *c, const uint8_t *msg, size_t len)
         err = mica_transcript_copy(&c->t, &c->t_hs); /* the next request starts over */
     }
     mica_trace_flight(c);
-    return err == MICA_OK ? MICA_OK : mica_fail(c, err, "cannot answer the CertificateRequest: %s",
-                                                mica_err_sentence(err));
+    return err == MICA_OK ? MICA_OK
+                          : mica_fail(c, err, "cannot answer the CertificateRequest: %s",
+                                      mica_err_sentence(err));
 }
 
 mica_err mica_conn_request_client_auth(mica_conn *c)

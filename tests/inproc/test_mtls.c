@@ -120,6 +120,7 @@ static void untrusted_client(void)
     CHECK(mica_conn_peer_cert(p.server, 0, &der_len) != NULL); /* seen, not trusted */
     CHECK(mica_conn_verify_error(p.server) != NULL &&
           strstr(mica_conn_verify_error(p.server), "not in the trust store") != NULL);
+    CHECK_ERR(mica_conn_verify_code(p.server), MICA_E_CERT_UNTRUSTED);
     pair_free(&p);
     mica_config_free(opt);
     mica_config_free(req);

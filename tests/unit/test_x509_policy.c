@@ -240,6 +240,39 @@ static void stapled_ocsp(void)
     unload(&c);
 }
 
+static void crls(void)
+{
+    struct chain c;
+    struct mica_x509_policy p;
+    mica_x509_store *with = NULL;
+
+    load("certs/ecdsa-p256.chain.pem", &c);
+    p = at(&c, "localhost");
+    p.now_ms = (uint64_t)time(NULL) * 1000u; /* the CRLs were made with ocsp/make.sh */
+    CHECK_OK(mica_x509_store_new(&with));
+    CHECK_OK(mica_x509_store_add_file(with, vec_path("certs/ca.pem")));
+    CHECK_OK(mica_x509_store_add_crl_file(with, vec_path("ocsp/crl-revoked.pem")));
+    {
+        mica_x509_store *full = store;
+        store = with;
+        run("CRL revokes the leaf", &c, &p, MICA_E_CERT_REVOKED, "is revoked (its CRL says so)");
+        store = full;
+    }
+    mica_x509_store_free(with);
+    CHECK_OK(mica_x509_store_new(&with));
+    CHECK_OK(mica_x509_store_add_file(with, vec_path("certs/ca.pem")));
+    CHECK_OK(mica_x509_store_add_crl_file(with, vec_path("ocsp/crl-empty.pem")));
+    CHECK_ERR(mica_x509_store_add_crl_file(with, vec_path("certs/ca.key")), MICA_E_ARGUMENT);
+    {
+        mica_x509_store *full = store;
+        store = with;
+        run("CRL revokes nothing", &c, &p, MICA_OK, NULL);
+        store = full;
+    }
+    mica_x509_store_free(with);
+    unload(&c);
+}
+
 int main(void)
 {
     CHECK_OK(mica_x509_store_new(&store));
@@ -248,6 +281,7 @@ int main(void)
     strength();
     pins();
     stapled_ocsp();
+    crls();
     mica_x509_store_free(store);
     return check_exit("test_x509_policy");
 }

@@ -30,3 +30,23 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=
     -keyout "$tmp/other.key" -out "$tmp/other.pem" -days 36500 2>/dev/null
 respond other.der V 36500 "$tmp/other.pem" "$tmp/other.key"
 ls -l ./*.der
+
+# CRLs of the test CA: one that revokes the leaf, one that revokes nothing (100 years)
+cat >"$tmp/ca.cnf" <<C
+[ca]
+default_ca = test
+[test]
+database = $tmp/db.txt
+crlnumber = $tmp/crlnumber
+default_md = sha256
+default_crl_days = 36500
+C
+echo 01 >"$tmp/crlnumber"
+printf 'R\t301001010000Z\t260101000000Z,keyCompromise\t%s\tunknown\t%s\n' "$serial" "$subject" \
+    >"$tmp/db.txt"
+openssl ca -config "$tmp/ca.cnf" -gencrl -keyfile $certs/ca.key -cert $certs/ca.pem \
+    -out crl-revoked.pem 2>/dev/null
+: >"$tmp/db.txt"
+openssl ca -config "$tmp/ca.cnf" -gencrl -keyfile $certs/ca.key -cert $certs/ca.pem \
+    -out crl-empty.pem 2>/dev/null
+ls -l ./*.pem
