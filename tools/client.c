@@ -53,9 +53,10 @@ struct client_opts {
     const char *capath;         /* --capath DIR: a hashed CA directory */
     const char *pins[MAX_PINS]; /* --pin sha256/BASE64, repeatable */
     int pins_n;
-    const char *ocsp; /* --ocsp off|auto|require */
-    const char *crl;  /* --crl FILE */
-    const char *cert; /* --cert FILE --key FILE: a client certificate for mutual TLS */
+    const char *ocsp;      /* --ocsp off|auto|require */
+    const char *crl;       /* --crl FILE */
+    const char *untrusted; /* --untrusted FILE: intermediates the server may not send */
+    const char *cert;      /* --cert FILE --key FILE: a client certificate for mutual TLS */
     const char *key;
     const char *servername;
     const char *ciphers;
@@ -108,6 +109,8 @@ static void client_usage(FILE *f)
                "  --ocsp MODE        revocation by the server's stapled OCSP response: off (do\n"
                "                     not ask), auto (check one if stapled; the default), or\n"
                "                     require (fail without a good one)\n"
+               "  --untrusted FILE   intermediate certificates (PEM) to complete the server's\n"
+               "                     chain with when it does not send them; not trusted\n"
                "  --crl FILE         also check the server's certificate against this CRL\n"
                "                     (PEM or DER); its issuer must then have a CRL loaded\n"
                "  --servername NAME  the name sent in SNI and checked in the certificate\n"
@@ -235,6 +238,7 @@ static int parse_client_args(int argc, char **argv, struct client_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--capath", PREFIX, &o->capath)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ocsp", PREFIX, &o->ocsp)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--crl", PREFIX, &o->crl)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--untrusted", PREFIX, &o->untrusted)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--cert", PREFIX, &o->cert)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--key", PREFIX, &o->key)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--servername", PREFIX, &o->servername)) != 0 ||
@@ -456,6 +460,13 @@ static mica_config *client_config(const struct client_opts *o)
     }
     if (o->capath != NULL && (err = mica_config_set_ca_dir(cfg, o->capath)) != MICA_OK) {
         fprintf(stderr, PREFIX ": cannot use --capath %s: %s\n", o->capath, mica_err_sentence(err));
+        mica_config_free(cfg);
+        return NULL;
+    }
+    if (o->untrusted != NULL &&
+        (err = mica_config_add_intermediates_file(cfg, o->untrusted)) != MICA_OK) {
+        fprintf(stderr, PREFIX ": cannot use --untrusted %s: no PEM certificate in it\n",
+                o->untrusted);
         mica_config_free(cfg);
         return NULL;
     }

@@ -212,6 +212,11 @@ MICA_API mica_err mica_config_set_ca_file(mica_config *cfg, const char *file);
 MICA_API mica_err mica_config_set_ca_dir(mica_config *cfg, const char *dir);
 MICA_API mica_err mica_config_set_ca_pem(mica_config *cfg, const char *pem, size_t len);
 
+/* mica_config_add_intermediates_file: intermediate CA certificates (PEM) to complete
+ * a peer's chain with when it does not send them (they are not trust anchors). Add them
+ * after mica_config_set_ca_*, which starts a new trust store. */
+MICA_API mica_err mica_config_add_intermediates_file(mica_config *cfg, const char *file);
+
 /* mica_config_add_crl_file: revocation lists (PEM or DER) the leaf is checked against;
  * once any is loaded, a leaf whose issuer has no CRL is not accepted. */
 MICA_API mica_err mica_config_add_crl_file(mica_config *cfg, const char *file);

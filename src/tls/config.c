@@ -335,6 +335,12 @@ mica_err mica_config_set_ca_pem(mica_config *cfg, const char *pem, size_t len)
     return mica_x509_store_add_pem(cfg->store, pem, len);
 }
 
+mica_err mica_config_add_intermediates_file(mica_config *cfg, const char *file)
+{
+    ENSURE(cfg != NULL && file != NULL, MICA_E_ARGUMENT);
+    return mica_x509_store_add_untrusted_file(cfg->store, file);
+}
+
 mica_err mica_config_add_crl_file(mica_config *cfg, const char *file)
 {
     ENSURE(cfg != NULL && file != NULL, MICA_E_ARGUMENT);

@@ -23,8 +23,39 @@
 
 struct mica_x509_store {
     X509_STORE *store;
-    bool crls; /* CRLs were loaded: check the leaf's revocation */
+    bool crls;              /* CRLs were loaded: check the leaf's revocation */
+    STACK_OF(X509) * extra; /* intermediates to build chains with, not trusted (or NULL) */
 };
+
+STACK_OF(X509) * mica_x509_store_extra(const mica_x509_store *s)
+{
+    return s->extra;
+}
+
+mica_err mica_x509_store_add_untrusted_file(mica_x509_store *s, const char *file)
+{
+    BIO *bio = BIO_new_file(file, "r");
+    X509 *x;
+    int added = 0;
+
+    ENSURE(bio != NULL, mica_cr_fail(MICA_E_ARGUMENT));
+    if (s->extra == NULL && (s->extra = sk_X509_new_null()) == NULL) {
+        BIO_free(bio);
+        return MICA_E_NOMEM;
+    }
+    while ((x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL) {
+        if (sk_X509_push(s->extra, x) <= 0) {
+            X509_free(x);
+            BIO_free(bio);
+            return MICA_E_NOMEM;
+        }
+        added++;
+    }
+    ERR_clear_error();
+    BIO_free(bio);
+    ENSURE(added > 0, MICA_E_DECODE);
+    return MICA_OK;
+}
 
 X509_STORE *mica_x509_store_raw(const mica_x509_store *s)
 {
@@ -122,7 +153,7 @@ static mica_err load_certs(struct mica_chain *c, const char *pem, size_t len, X5
     return MICA_OK;
 }
 
-static bool key_usable(const mica_pkey *k)
+bool mica_x509_key_usable(const mica_pkey *k)
 {
     /* RSA under 2048 bits is refused for signing (issue 3; NIST SP 800-131A) */
     if ((mica_pkey_type(k) == MICA_KEY_RSA || mica_pkey_type(k) == MICA_KEY_RSA_PSS) &&
@@ -157,7 +188,7 @@ mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len, const
     if (err == MICA_OK && X509_check_private_key(leaf, mica_pkey_evp(c->key)) != 1) {
         err = mica_cr_fail(MICA_E_KEY_MISMATCH);
     }
-    if (err == MICA_OK && !key_usable(c->key)) {
+    if (err == MICA_OK && !mica_x509_key_usable(c->key)) {
         err = MICA_E_UNSUPPORTED;
     }
     X509_free(leaf);
@@ -220,6 +251,7 @@ void mica_x509_store_free(mica_x509_store *s)
         return;
     }
     X509_STORE_free(s->store);
+    sk_X509_pop_free(s->extra, X509_free);
     mica_mem_free(s);
 }
 

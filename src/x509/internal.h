@@ -14,6 +14,10 @@
 X509 *mica_x509_parse(const uint8_t *der, size_t len);
 X509_STORE *mica_x509_store_raw(const mica_x509_store *s);
 bool mica_x509_store_has_crls(const mica_x509_store *s);
+STACK_OF(X509) * mica_x509_store_extra(const mica_x509_store *s); /* may be NULL */
+/* whether mica can verify TLS 1.3 signatures made with this key (and would sign with it):
+ * ECDSA P-256/384/521, RSA >= 2048, Ed25519, Ed448 */
+bool mica_x509_key_usable(const mica_pkey *k);
 /* whether name is an IPv4 or IPv6 literal */
 bool mica_x509_is_ip(const char *name);
 

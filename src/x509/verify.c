@@ -464,6 +464,13 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
             goto out;
         }
     }
+    for (int i = 0; i < sk_X509_num(mica_x509_store_extra(s)); i++) {
+        X509 *x = sk_X509_value(mica_x509_store_extra(s), i);
+        if (X509_up_ref(x) != 1 || sk_X509_push(rest, x) <= 0) {
+            err = MICA_E_NOMEM;
+            goto out;
+        }
+    }
     if (X509_STORE_CTX_init(ctx, mica_x509_store_raw(s), leaf, rest) != 1) {
         err = MICA_E_NOMEM;
         goto out;
@@ -498,6 +505,25 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
     if (chain == NULL) {
         err = MICA_E_NOMEM;
         goto out;
+    }
+    {
+        /* the leaf's key must be one a TLS 1.3 CertificateVerify can be checked with */
+        mica_pkey *key = NULL;
+        mica_err kerr = mica_x509_pubkey(der[0], len[0], &key);
+        if (kerr == MICA_OK && !mica_x509_key_usable(key)) {
+            char subject[256], kd[96];
+            subject_of(leaf, subject, sizeof(subject));
+            key_of(leaf, kd, sizeof(kd));
+            snprintf(why, why_cap,
+                     "certificate '%s' has %s, which TLS 1.3 as mica speaks it cannot use "
+                     "(ECDSA P-256/P-384/P-521, RSA of 2048 bits or more, Ed25519, Ed448)",
+                     subject, kd);
+            err = MICA_E_CERT_WEAK;
+        }
+        mica_pkey_free(key);
+        if (err != MICA_OK) {
+            goto out;
+        }
     }
     err = check_pins(chain, p, why, why_cap);
     if (err == MICA_OK) {

@@ -58,6 +58,10 @@ void mica_x509_store_free(mica_x509_store *s);
 MICA_MUST mica_err mica_x509_store_names(const mica_x509_store *s, uint8_t *out, size_t cap,
                                          size_t *len);
 
+/* mica_x509_store_add_untrusted_file: intermediates (PEM) offered to chain building
+ * beside the peer's own certificates, never trusted as anchors. */
+MICA_MUST mica_err mica_x509_store_add_untrusted_file(mica_x509_store *s, const char *file);
+
 /* mica_x509_store_add_crl_file: CRLs (PEM or DER) to check the leaf against; once any
  * is loaded, a leaf whose issuer has no CRL fails (MICA_E_CERT_STATUS). */
 MICA_MUST mica_err mica_x509_store_add_crl_file(mica_x509_store *s, const char *file);

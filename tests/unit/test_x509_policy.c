@@ -158,6 +158,11 @@ static void strength(void)
     p = at(&c, "localhost");
     run("RSA-2048", &c, &p, MICA_OK, NULL);
     unload(&c);
+    /* a key TLS 1.3 cannot use: brainpoolP256r1 (no signature scheme of RFC 8446) */
+    load("certs/brainpool.chain.pem", &c);
+    p = at(&c, "localhost");
+    run("brainpool", &c, &p, MICA_E_CERT_WEAK, "which TLS 1.3 as mica speaks it cannot use");
+    unload(&c);
 }
 
 static void pins(void)

@@ -44,4 +44,5 @@ leaf rsa2048 -algorithm RSA -pkeyopt rsa_keygen_bits:2048
 leaf ed25519 -algorithm ED25519
 leaf ed448 -algorithm ED448
 leaf rsa1024 -algorithm RSA -pkeyopt rsa_keygen_bits:1024   # refused: too small
+leaf brainpool -algorithm EC -pkeyopt ec_paramgen_curve:brainpoolP256r1   # refused: curve
 rm -f ca.cnf ca.srl
