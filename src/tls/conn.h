@@ -157,7 +157,7 @@ struct mica_conn {
     /* first failure sticks */
     mica_err err;
     mica_alert err_alert;
-    char err_sentence[256];
+    char err_sentence[768];
 
     /* records */
     struct mica_rec_dir rd, wr;

@@ -190,9 +190,11 @@ static mica_err explain(X509_STORE_CTX *ctx, const struct mica_x509_policy *p, c
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
     case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
         issuer_of(x, issuer, sizeof(issuer));
-        snprintf(
-            why, cap, "cannot find the issuer '%s' of '%s' in the trust store%s", issuer, subject,
-            depth == 0 ? ": the server probably does not send its intermediate certificate" : "");
+        snprintf(why, cap, "cannot find the issuer '%s' of '%s' in the trust store%s", issuer,
+                 subject,
+                 depth > 0   ? ""
+                 : p->server ? ": the server probably does not send its intermediate certificate"
+                             : ": the client probably does not send its intermediate certificate");
         return MICA_E_CERT_UNTRUSTED;
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
         snprintf(why, cap, "certificate '%s' is self-signed and not in the trust store", subject);
@@ -510,7 +512,10 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
         /* the leaf's key must be one a TLS 1.3 CertificateVerify can be checked with */
         mica_pkey *key = NULL;
         mica_err kerr = mica_x509_pubkey(der[0], len[0], &key);
-        if (kerr == MICA_OK && !mica_x509_key_usable(key)) {
+        if (kerr != MICA_OK) {
+            snprintf(why, why_cap, "the leaf's public key cannot be read");
+            err = kerr == MICA_E_NOMEM ? MICA_E_NOMEM : MICA_E_BAD_CERTIFICATE;
+        } else if (!mica_x509_key_usable(key)) {
             char subject[256], kd[96];
             subject_of(leaf, subject, sizeof(subject));
             key_of(leaf, kd, sizeof(kd));
