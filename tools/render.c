@@ -119,8 +119,8 @@ static void narrate_message(FILE *f, const struct mica_trace_event *ev, bool ser
                   f);
         }
     } else if (strcmp(n, "Certificate") == 0) {
-        fprintf(f, ": %s certificate(s), the server's identity and its chain to a CA.\n",
-                (v = field(ev, "certificates")) != NULL ? v : "?");
+        fprintf(f, ": %s certificate(s), the %s's identity and its chain to a CA.\n",
+                (v = field(ev, "certificates")) != NULL ? v : "?", by_server ? "server" : "client");
     } else if (strcmp(n, "CertificateVerify") == 0) {
         fprintf(f,
                 ": a signature (%s) over the handshake so far, proving the %s holds the "

@@ -65,7 +65,15 @@
 
 enum mode { MODE_ECHO, MODE_WWW };
 
-enum conn_state { ST_HANDSHAKE, ST_ECHO, ST_REQUEST, ST_RESPOND, ST_CLOSING, ST_LINGER };
+enum conn_state {
+    ST_HANDSHAKE,
+    ST_ECHO,
+    ST_REQUEST,
+    ST_CLIENT_AUTH, /* --www /client-auth: waiting for the client's certificate (4.6.2) */
+    ST_RESPOND,
+    ST_CLOSING,
+    ST_LINGER
+};
 
 struct server_opts {
     const char *cert;
@@ -109,7 +117,9 @@ struct conn {
     size_t early_len;     /* bytes at the start of buf that came as 0-RTT early data */
     bool early_over;      /* no more early data can come */
     bool answered;        /* --www: the response is made (perhaps before the handshake ends) */
-    unsigned char *buf;   /* ECHO: read, not yet written back; REQUEST: the request head;
+    char method[16];      /* --www: the request being answered */
+    char target[256];
+    unsigned char *buf; /* ECHO: read, not yet written back; REQUEST: the request head;
                             RESPOND: the response */
     size_t len, off, cap;
 };
@@ -189,7 +199,9 @@ static void server_usage(FILE *f)
             "  --alpn LIST        application protocols to accept, in preference order\n"
             "  --echo             send every byte received back to the client (the default)\n"
             "  --www              answer an HTTP/1.x request with a page that shows the\n"
-            "                     negotiated parameters, then close\n"
+            "                     negotiated parameters, then close; GET /client-auth first\n"
+            "                     asks the client for a certificate after the handshake\n"
+            "                     (when it offered post_handshake_auth; --client-ca)\n"
             "  --max-conns N      at most N connections at once (default %d); more wait in\n"
             "                     the kernel's listen queue\n"
             "  --tickets N        send N session tickets (0 to %d, default %d) after each full\n"
@@ -897,6 +909,14 @@ static int answer_request(struct conn *c)
         return set_response(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "text/plain",
                             "GET or HEAD only\n", false);
     }
+    snprintf(c->method, sizeof c->method, "%s", method);
+    snprintf(c->target, sizeof c->target, "%s", target);
+    /* /client-auth: ask a client that offered post_handshake_auth for its certificate
+     * now (RFC 8446 4.6.2), and answer once it is in */
+    if (strcmp(target, "/client-auth") == 0 && c->hs_us >= 0 &&
+        mica_conn_request_client_auth(mica_io_conn(c->io)) == MICA_OK) {
+        return 1;
+    }
     return status_page(c, method, target, head);
 }
 
@@ -1041,12 +1061,40 @@ static bool step(struct server *s, struct conn *c)
             }
             c->len += n;
             if (head_complete(c)) {
-                if (answer_request(c) != 0) {
+                int r = answer_request(c);
+                if (r < 0) {
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
+                }
+                c->state = r > 0 ? ST_CLIENT_AUTH : ST_RESPOND;
+            }
+            break;
+
+        case ST_CLIENT_AUTH: {
+            unsigned char scratch[4096];
+            if (!mica_conn_client_auth_pending(mica_io_conn(c->io))) {
+                if (status_page(c, c->method, c->target, strcmp(c->method, "HEAD") == 0) != 0) {
                     return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
                 c->state = ST_RESPOND;
+                break;
+            }
+            /* the client's Certificate, CertificateVerify and Finished come as input */
+            err = mica_io_read(c->io, scratch, sizeof scratch, &n);
+            if (err != MICA_OK) {
+                if ((err == MICA_WANT_READ || err == MICA_WANT_WRITE) &&
+                    !mica_conn_client_auth_pending(mica_io_conn(c->io))) {
+                    break; /* the answer is in: the response goes now */
+                }
+                if (wait_for(c, err)) {
+                    return true;
+                }
+                return conn_fail_err(s, c, err);
+            }
+            if (n == 0 && mica_conn_client_auth_pending(mica_io_conn(c->io))) {
+                enter_closing(c); /* it closed instead of answering */
             }
             break;
+        }
 
         case ST_RESPOND:
             if (c->off == c->len) {
@@ -1103,6 +1151,10 @@ static bool expire(const struct server *s, struct conn *c)
     case ST_HANDSHAKE:
         snprintf(why, sizeof why, "the handshake did not complete within %d s",
                  HANDSHAKE_TIMEOUT_MS / 1000);
+        return conn_fail(s, c, "timeout", why);
+    case ST_CLIENT_AUTH:
+        snprintf(why, sizeof why, "no client certificate within %d s of the request",
+                 REQUEST_TIMEOUT_MS / 1000);
         return conn_fail(s, c, "timeout", why);
     case ST_REQUEST:
         snprintf(why, sizeof why, "no complete HTTP request within %d s",

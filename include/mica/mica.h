@@ -449,6 +449,8 @@ MICA_API mica_err mica_conn_send_tickets(mica_conn *c, unsigned count);
  * mica_conn_verify_error then describe the new certificate (none sent: not verified);
  * a certificate that does not verify is fatal unless the mode is OPTIONAL. */
 MICA_API mica_err mica_conn_request_client_auth(mica_conn *c);
+/* mica_conn_client_auth_pending: a request is open, the client's answer not all in. */
+MICA_API int mica_conn_client_auth_pending(const mica_conn *c);
 
 /*
  * 0-RTT on a connection. A client made with mica_conn_new_client_resume, whose config has

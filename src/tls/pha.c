@@ -109,6 +109,11 @@ mica_err mica_conn_request_client_auth(mica_conn *c)
     return MICA_OK;
 }
 
+int mica_conn_client_auth_pending(const mica_conn *c)
+{
+    return c != NULL && c->pha_state != 0;
+}
+
 /* server: the client's answer, message by message */
 static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len)
 {

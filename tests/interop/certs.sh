@@ -775,6 +775,82 @@ if serve ossl mtls-ossl -cert "$pki/good.pem" -key "$pki/good.key" -cert_chain "
     stop
 fi
 
+# 11. post-handshake client authentication (RFC 8446 4.6.2): mica server's /client-auth
+# asks a connected client that offered post_handshake_auth; openssl s_server's "c"
+# command asks mica client
+echo "certs: 11. post-handshake authentication: s_client -enable_pha and mica client ->"
+echo "certs:     mica server /client-auth; mica client -> openssl s_server (the c command)"
+c="11. /client-auth:"
+if serve mica pha --cert "$pki/good.chain.pem" --key "$pki/good.key" \
+    --client-ca "$pki/root.pem"; then
+    printf 'GET /client-auth HTTP/1.0\r\n\r\n' | $to openssl s_client -connect "127.0.0.1:$port" \
+        -servername localhost -CAfile "$pki/root.pem" -ign_eof -enable_pha \
+        -cert "$pki/client.pem" -cert_chain "$pki/inter.pem" -key "$pki/client.key" \
+        >"$tmp/pha-o.out" 2>"$tmp/pha-o.err"
+    has "$tmp/pha-o.out" "$row_verified" "$c s_client -enable_pha: the page"
+    hasnt "$tmp/pha-o.out" 'Acceptable client certificate CA names' \
+        "$c s_client -enable_pha: no request in the handshake"
+    $to "$mica" client --http /client-auth --cafile "$pki/root.pem" --servername localhost \
+        --cert "$pki/client.chain.pem" --key "$pki/client.key" "127.0.0.1:$port" \
+        </dev/null >"$tmp/pha-m.out" 2>"$tmp/pha-m.err"
+    rc=$?
+    [ $rc = 0 ] || fail "$c mica client --cert exited $rc:$(excerpt "$tmp/pha-m.err")"
+    has "$tmp/pha-m.out" "$row_verified" "$c mica client --cert: the page"
+    # without a certificate the client offers nothing to ask for: served, none
+    $to "$mica" client --http /client-auth --cafile "$pki/root.pem" --servername localhost \
+        "127.0.0.1:$port" </dev/null >"$tmp/pha-n.out" 2>"$tmp/pha-n.err"
+    has "$tmp/pha-n.out" '^<tr><th>client certificate</th><td>none</td></tr>$' \
+        "$c mica client without --cert"
+    stop
+fi
+c="11. s_server c:"
+mkfifo "$tmp/pha.fifo"
+tries=0
+while :; do
+    $to_srv openssl s_server -accept "127.0.0.1:$port" -cert "$pki/good.pem" \
+        -key "$pki/good.key" -cert_chain "$pki/inter.pem" -verify 2 -CAfile "$pki/root.pem" \
+        <"$tmp/pha.fifo" >"$tmp/pha-s.log" 2>&1 &
+    srv_pid=$!
+    pids="$pids $srv_pid"
+    exec 7>"$tmp/pha.fifo"
+    i=0
+    while [ $i -lt 100 ] && ! grep -q '^ACCEPT' "$tmp/pha-s.log" 2>/dev/null; do
+        kill -0 "$srv_pid" 2>/dev/null || break
+        sleep 0.05
+        i=$((i + 1))
+    done
+    grep -q '^ACCEPT' "$tmp/pha-s.log" && break
+    exec 7>&-
+    kill "$srv_pid" 2>/dev/null
+    wait "$srv_pid" 2>/dev/null
+    rm_pid "$srv_pid"
+    tries=$((tries + 1))
+    if ! grep -qi 'in use' "$tmp/pha-s.log" || [ $tries -ge 5 ]; then
+        fail "$c cannot start openssl s_server:$(excerpt "$tmp/pha-s.log")"
+        break
+    fi
+    port=$((port + 7))
+done
+if grep -q '^ACCEPT' "$tmp/pha-s.log" 2>/dev/null; then
+    (sleep 1.5; printf 'after\n') | $to "$mica" client --cafile "$pki/root.pem" \
+        --servername localhost --cert "$pki/client.chain.pem" --key "$pki/client.key" \
+        --trace "127.0.0.1:$port" >"$tmp/pha-c.out" 2>"$tmp/pha-c.err" &
+    cpid=$!
+    sleep 0.7
+    printf 'c\n' >&7 # s_server: request a certificate now (SSL_verify_client_post_handshake)
+    wait "$cpid"
+    exec 7>&-
+    has "$tmp/pha-c.err" '^<- CertificateRequest \([0-9]+ bytes, application keys\)' \
+        "$c mica client: the request after the handshake"
+    has "$tmp/pha-c.err" '^-> CertificateVerify \([0-9]+ bytes, application keys\)' \
+        "$c mica client: its answer"
+    has "$tmp/pha-s.log" '^SSL_do_handshake -> 1' "$c s_server: the exchange"
+    hasnt "$tmp/pha-s.log" '^verify error' "$c s_server: the verification"
+    kill "$srv_pid" 2>/dev/null
+    wait "$srv_pid" 2>/dev/null
+    rm_pid "$srv_pid"
+fi
+
 if [ $bad = 0 ]; then
     echo "certs: ok"
 fi
