@@ -26,8 +26,10 @@
 #include "render.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
@@ -37,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -62,6 +65,9 @@
 #define ACCEPT_BATCH 64      /* connections accepted per wakeup, so old ones are served too */
 #define ECHO_CAP 16384
 #define REQUEST_CAP 8192 /* the largest HTTP request head --www reads */
+
+/* "Strict-Transport-Security: max-age=N\r\n" (--hsts), or "" */
+static char hsts_header[64] = "Strict-Transport-Security: max-age=31536000\r\n";
 
 enum mode { MODE_ECHO, MODE_WWW };
 
@@ -92,6 +98,9 @@ struct server_opts {
     const char *ticket_rotate;   /* --ticket-rotate SECONDS */
     const char *ocsp_staple;     /* --ocsp-staple FILE: the DER OCSP response to staple */
     const char *verify_client;   /* --verify-client none|optional|require */
+    const char *root;            /* --root DIR: static files (HTTP/1.1 keep-alive) */
+    char root_real[4096];        /* its realpath: every file served is under it */
+    long hsts;                   /* --hsts SECONDS: Strict-Transport-Security max-age (0: none) */
     const char *client_ca;       /* --client-ca FILE: anchors for client certificates */
     unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
     unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
@@ -119,6 +128,12 @@ struct conn {
     bool answered;        /* --www: the response is made (perhaps before the handshake ends) */
     char method[16];      /* --www: the request being answered */
     char target[256];
+    bool keep_alive;      /* --root: another request may follow on this connection */
+    unsigned requests;    /* requests answered */
+    int file_fd;          /* --root: the file being sent after the head, or -1 */
+    off_t file_left;      /* its bytes still to send */
+    unsigned char *carry; /* --root: bytes after the request head (a pipelined request) */
+    size_t carry_len;
     unsigned char *buf; /* ECHO: read, not yet written back; REQUEST: the request head;
                             RESPOND: the response */
     size_t len, off, cap;
@@ -198,6 +213,12 @@ static void server_usage(FILE *f)
             "  --groups LIST      key exchange groups in preference order\n"
             "  --alpn LIST        application protocols to accept, in preference order\n"
             "  --echo             send every byte received back to the client (the default)\n"
+            "  --root DIR         serve the files under DIR over HTTP/1.1 (GET and HEAD,\n"
+            "                     keep-alive, pipelining, MIME types by extension,\n"
+            "                     index.html for directories); nothing outside DIR is ever\n"
+            "                     served (.. and symbolic links that leave it are 404)\n"
+            "  --hsts SECONDS     the Strict-Transport-Security max-age of --www and --root\n"
+            "                     answers (default 31536000, one year; 0: no header)\n"
             "  --www              answer an HTTP/1.x request with a page that shows the\n"
             "                     negotiated parameters, then close; GET /client-auth first\n"
             "                     asks the client for a certificate after the handshake\n"
@@ -297,6 +318,8 @@ static int parse_count(const char *opt, const char *v, unsigned long lo, unsigne
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
     const char *max = NULL, *tickets = NULL, *early = NULL, *cache = NULL, *replay = NULL;
+    const char *hsts = NULL;
+    unsigned long hsts_s = 31536000;
     bool echo = false, www = false, no_tickets = false;
 
     for (int i = 1; i < argc; i++) {
@@ -323,6 +346,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--ocsp-staple", PREFIX, &o->ocsp_staple)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--verify-client", PREFIX, &o->verify_client)) !=
                 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--root", PREFIX, &o->root)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--hsts", PREFIX, &hsts)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--client-ca", PREFIX, &o->client_ca)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
@@ -348,11 +373,25 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             return -1;
         }
     }
-    if (echo && www) {
-        fprintf(stderr, PREFIX ": --echo and --www exclude each other\n");
+    if (echo && (www || o->root != NULL)) {
+        fprintf(stderr, PREFIX ": --echo excludes --www and --root\n");
         return -1;
     }
-    o->mode = www ? MODE_WWW : MODE_ECHO;
+    o->mode = www || o->root != NULL ? MODE_WWW : MODE_ECHO;
+    if (o->root != NULL && realpath(o->root, o->root_real) == NULL) {
+        fprintf(stderr, PREFIX ": --root %s: %s\n", o->root, strerror(errno));
+        return -1;
+    }
+    if (hsts != NULL && parse_count("--hsts", hsts, 0, 63072000, &hsts_s) != 0) {
+        return -1;
+    }
+    o->hsts = (long)hsts_s;
+    if (o->hsts == 0) {
+        hsts_header[0] = '\0';
+    } else {
+        snprintf(hsts_header, sizeof hsts_header, "Strict-Transport-Security: max-age=%ld\r\n",
+                 o->hsts);
+    }
     if (o->keylog != NULL && o->keylog[0] == '\0') {
         fprintf(stderr, PREFIX ": --keylog needs a file name\n");
         return -1;
@@ -476,6 +515,7 @@ static struct conn *conn_new(struct server *s, mica_io *io)
     c->state = ST_HANDSHAKE;
     c->start_us = now_us();
     c->hs_us = -1;
+    c->file_fd = -1;
     c->seq = ++s->seq;
     c->deadline_ms = now_ms() + HANDSHAKE_TIMEOUT_MS;
     format_addr(mica_io_fd(io), true, c->peer, sizeof c->peer, c->ip, sizeof c->ip, &c->port);
@@ -658,6 +698,10 @@ static void conn_end(struct server *s, struct conn *c)
     }
     mica_io_free(c->io);
     free(c->buf);
+    free(c->carry);
+    if (c->file_fd >= 0) {
+        close(c->file_fd);
+    }
     free(c);
 }
 
@@ -788,11 +832,12 @@ static int set_response(struct conn *c, const char *status, const char *extra, c
                      "Server: mica/%s\r\n"
                      "Content-Type: %s\r\n"
                      "Content-Length: %zu\r\n"
-                     "Strict-Transport-Security: max-age=31536000\r\n"
                      "%s"
-                     "Connection: close\r\n"
+                     "%s"
+                     "Connection: %s\r\n"
                      "\r\n",
-                     status, mica_version(), type, body_len, extra);
+                     status, mica_version(), type, body_len, hsts_header, extra,
+                     c->keep_alive ? "keep-alive" : "close");
     if (h < 0 || (size_t)h >= sizeof head) {
         return -1;
     }
@@ -871,16 +916,210 @@ static int status_page(struct conn *c, const char *method, const char *target, b
     return set_response(c, "200 OK", "", "text/html; charset=utf-8", body, head_only);
 }
 
+/* The length of the HTTP request head in c->buf (through its blank line), or 0. */
+static size_t head_end(const struct conn *c)
+{
+    for (size_t i = 0; i + 1 < c->len; i++) {
+        if (c->buf[i] == '\n') {
+            if (c->buf[i + 1] == '\n') {
+                return i + 2;
+            }
+            if (c->buf[i + 1] == '\r' && i + 2 < c->len && c->buf[i + 2] == '\n') {
+                return i + 3;
+            }
+        }
+    }
+    return 0;
+}
+
+static bool head_complete(const struct conn *c)
+{
+    return head_end(c) > 0;
+}
+
+/* --root: MIME types by file extension (what browsers need to render or run a file) */
+static const char *mime_type(const char *path)
+{
+    static const char *const types[][2] = {
+        {".html", "text/html; charset=utf-8"},
+        {".htm", "text/html; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".md", "text/markdown; charset=utf-8"},
+        {".mmd", "text/plain; charset=utf-8"},
+        {".xml", "application/xml"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".webp", "image/webp"},
+        {".ico", "image/vnd.microsoft.icon"},
+        {".pdf", "application/pdf"},
+        {".wasm", "application/wasm"},
+        {".woff2", "font/woff2"},
+        {".pem", "application/x-pem-file"},
+    };
+    const char *dot = strrchr(path, '.');
+
+    if (dot != NULL && strchr(dot, '/') == NULL) {
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+            if (strcasecmp(dot, types[i][0]) == 0) {
+                return types[i][1];
+            }
+        }
+    }
+    return "application/octet-stream";
+}
+
+/* url_path: the request target's path, percent-decoded, into out; false when it is not a
+ * plain absolute path (a NUL, a backslash, a ".." segment, a bad escape) */
+static bool url_path(const char *target, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    if (target[0] != '/') {
+        return false;
+    }
+    for (const char *p = target; *p != '\0' && *p != '?' && *p != '#'; p++) {
+        int ch = (unsigned char)*p;
+        if (ch == '%') {
+            unsigned hi, lo;
+            if (sscanf(p + 1, "%1x%1x", &hi, &lo) != 2) {
+                return false;
+            }
+            ch = (int)(hi << 4 | lo);
+            p += 2;
+        }
+        if (ch == 0 || ch == '\\' || n + 1 >= cap) {
+            return false;
+        }
+        out[n++] = (char)ch;
+    }
+    out[n] = '\0';
+    /* no segment may be ".." (realpath below is the second line of defence) */
+    for (const char *p = out; (p = strstr(p, "/..")) != NULL; p += 3) {
+        if (p[3] == '/' || p[3] == '\0') {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* serve_file: --root's answer to GET/HEAD target: the file under the root, index.html
+ * for a directory; 404 for anything else, and never a file outside the root */
+static int serve_file(const struct server_opts *o, struct conn *c, const char *target,
+                      bool head_only)
+{
+    char path[4096], joined[8192], real[PATH_MAX], head[768];
+    struct stat st;
+    size_t rl = strlen(o->root_real);
+    int fd, h;
+
+    if (!url_path(target, path, sizeof path)) {
+        return set_response(c, "400 Bad Request", "", "text/plain", "bad path\n", head_only);
+    }
+    snprintf(joined, sizeof joined, "%s%s%s", o->root_real, path,
+             path[strlen(path) - 1] == '/' ? "index.html" : "");
+    if (realpath(joined, real) == NULL ||
+        (strncmp(real, o->root_real, rl) != 0 || (real[rl] != '/' && real[rl] != '\0')) ||
+        stat(real, &st) != 0) {
+        return set_response(c, "404 Not Found", "", "text/plain", "not found\n", head_only);
+    }
+    if (S_ISDIR(st.st_mode)) { /* a directory without the slash: index.html in it */
+        size_t n = strlen(real);
+        snprintf(real + n, sizeof real - n, "/index.html");
+        if (stat(real, &st) != 0) {
+            return set_response(c, "404 Not Found", "", "text/plain", "not found\n", head_only);
+        }
+    }
+    if (!S_ISREG(st.st_mode) || (fd = open(real, O_RDONLY | O_CLOEXEC)) < 0) {
+        return set_response(c, "404 Not Found", "", "text/plain", "not found\n", head_only);
+    }
+    h = snprintf(head, sizeof head,
+                 "HTTP/1.1 200 OK\r\n"
+                 "Server: mica/%s\r\n"
+                 "Content-Type: %s\r\n"
+                 "Content-Length: %lld\r\n"
+                 "%s"
+                 "Connection: %s\r\n"
+                 "\r\n",
+                 mica_version(), mime_type(real), (long long)st.st_size, hsts_header,
+                 c->keep_alive ? "keep-alive" : "close");
+    if (h < 0 || (size_t)h >= sizeof head || conn_reserve(c, ECHO_CAP) != 0) {
+        close(fd);
+        return -1;
+    }
+    memcpy(c->buf, head, (size_t)h);
+    c->len = (size_t)h;
+    c->off = 0;
+    if (head_only || st.st_size == 0) {
+        close(fd);
+    } else {
+        c->file_fd = fd;
+        c->file_left = st.st_size;
+    }
+    return 0;
+}
+
 /*
  * The request head is complete in c->buf[0 .. c->len): answer it. Only the request line
  * matters: METHOD SP TARGET SP HTTP/1.x.
  */
-static int answer_request(struct conn *c)
+/* wants_keep_alive: HTTP/1.1 keeps the connection unless "Connection: close", 1.0 closes
+ * it unless "Connection: keep-alive" (RFC 9112 9.3) */
+static bool wants_keep_alive(const struct conn *c, size_t end, const char *version)
+{
+    bool v11 = strcmp(version, "HTTP/1.1") == 0;
+    const unsigned char *p = c->buf, *stop = c->buf + end;
+
+    while (p < stop) {
+        const unsigned char *nl = memchr(p, '\n', (size_t)(stop - p));
+        size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(stop - p);
+        if (n > 11 && strncasecmp((const char *)p, "connection:", 11) == 0) {
+            char v[64];
+            size_t k = n - 11 < sizeof v - 1 ? n - 11 : sizeof v - 1;
+            memcpy(v, p + 11, k);
+            v[k] = '\0';
+            for (size_t j = 0; v[j] != '\0'; j++) {
+                v[j] = (char)tolower((unsigned char)v[j]);
+            }
+            if (strstr(v, "close") != NULL) {
+                return false;
+            }
+            if (strstr(v, "keep-alive") != NULL) {
+                return true;
+            }
+        }
+        p += n + 1;
+    }
+    return v11;
+}
+
+static int answer_request(const struct server_opts *o, struct conn *c)
 {
     char method[16], target[256], version[16];
     char line[512];
     const char *eol = memchr(c->buf, '\n', c->len);
     size_t line_len = (size_t)(eol - (const char *)c->buf);
+    size_t end = head_end(c);
+
+    /* a pipelined request after this one waits in carry while the answer uses buf */
+    free(c->carry);
+    c->carry = NULL;
+    c->carry_len = 0;
+    c->keep_alive = false;
+    if (o->root != NULL && end < c->len) {
+        c->carry = malloc(c->len - end);
+        if (c->carry == NULL) {
+            return -1;
+        }
+        memcpy(c->carry, c->buf + end, c->len - end);
+        c->carry_len = c->len - end;
+    }
 
     if (line_len > 0 && c->buf[line_len - 1] == '\r') {
         line_len--;
@@ -909,6 +1148,11 @@ static int answer_request(struct conn *c)
         return set_response(c, "405 Method Not Allowed", "Allow: GET, HEAD\r\n", "text/plain",
                             "GET or HEAD only\n", false);
     }
+    c->requests++;
+    if (o->root != NULL) {
+        c->keep_alive = wants_keep_alive(c, end, version);
+        return serve_file(o, c, target, head);
+    }
     snprintf(c->method, sizeof c->method, "%s", method);
     snprintf(c->target, sizeof c->target, "%s", target);
     /* /client-auth: ask a client that offered post_handshake_auth for its certificate
@@ -918,19 +1162,6 @@ static int answer_request(struct conn *c)
         return 1;
     }
     return status_page(c, method, target, head);
-}
-
-/* Find the end of an HTTP request head: a blank line. */
-static bool head_complete(const struct conn *c)
-{
-    for (size_t i = 0; i + 1 < c->len; i++) {
-        if (c->buf[i] == '\n' &&
-            (c->buf[i + 1] == '\n' ||
-             (c->buf[i + 1] == '\r' && i + 2 < c->len && c->buf[i + 2] == '\n'))) {
-            return true;
-        }
-    }
-    return false;
 }
 
 static void enter_closing(struct conn *c)
@@ -975,7 +1206,7 @@ static bool step(struct server *s, struct conn *c)
                 c->len += n;
                 c->early_len += n;
                 if (s->o->mode == MODE_WWW && head_complete(c)) {
-                    if (answer_request(c) != 0) {
+                    if (answer_request(s->o, c) != 0) {
                         return conn_fail_err(s, c, MICA_E_NOMEM);
                     }
                     c->answered = true;
@@ -1040,6 +1271,14 @@ static bool step(struct server *s, struct conn *c)
             break;
 
         case ST_REQUEST:
+            if (c->len > 0 && head_complete(c)) { /* a pipelined request */
+                int r = answer_request(s->o, c);
+                if (r < 0) {
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
+                }
+                c->state = r > 0 ? ST_CLIENT_AUTH : ST_RESPOND;
+                break;
+            }
             if (c->len == c->cap) {
                 if (set_response(c, "431 Request Header Fields Too Large", "", "text/plain",
                                  "request head too large\n", false) != 0) {
@@ -1061,7 +1300,7 @@ static bool step(struct server *s, struct conn *c)
             }
             c->len += n;
             if (head_complete(c)) {
-                int r = answer_request(c);
+                int r = answer_request(s->o, c);
                 if (r < 0) {
                     return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
@@ -1097,9 +1336,40 @@ static bool step(struct server *s, struct conn *c)
         }
 
         case ST_RESPOND:
+            if (c->off == c->len && c->file_fd >= 0) {
+                /* --root: the next piece of the file */
+                size_t want = c->file_left < (off_t)c->cap ? (size_t)c->file_left : c->cap;
+                ssize_t got = read(c->file_fd, c->buf, want);
+                if (got <= 0) {
+                    return conn_fail(s, c, "io", "the file being sent cannot be read");
+                }
+                c->len = (size_t)got;
+                c->off = 0;
+                c->file_left -= got;
+                if (c->file_left == 0) {
+                    close(c->file_fd);
+                    c->file_fd = -1;
+                }
+            }
             if (c->off == c->len) {
                 if (c->hs_us < 0) {
                     c->state = ST_HANDSHAKE; /* a 0.5-RTT answer: the handshake ends first */
+                    break;
+                }
+                if (c->keep_alive) {
+                    /* HTTP/1.1 keep-alive: the next request, perhaps already here */
+                    c->len = c->off = 0;
+                    if (c->carry_len > 0 && conn_reserve(c, REQUEST_CAP) == 0 &&
+                        c->carry_len <= c->cap) {
+                        memcpy(c->buf, c->carry, c->carry_len);
+                        c->len = c->carry_len;
+                    }
+                    free(c->carry);
+                    c->carry = NULL;
+                    c->carry_len = 0;
+                    c->early_len = 0;
+                    c->state = ST_REQUEST;
+                    c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
                     break;
                 }
                 enter_closing(c);
@@ -1144,7 +1414,7 @@ static bool step(struct server *s, struct conn *c)
 }
 
 /* The deadline of c passed. false: free it. */
-static bool expire(const struct server *s, struct conn *c)
+static bool expire(struct server *s, struct conn *c)
 {
     char why[80];
     switch (c->state) {
@@ -1157,6 +1427,10 @@ static bool expire(const struct server *s, struct conn *c)
                  REQUEST_TIMEOUT_MS / 1000);
         return conn_fail(s, c, "timeout", why);
     case ST_REQUEST:
+        if (c->requests > 0 && c->len == 0) {
+            enter_closing(c); /* an idle keep-alive connection: closed, no failure */
+            return step(s, c);
+        }
         snprintf(why, sizeof why, "no complete HTTP request within %d s",
                  REQUEST_TIMEOUT_MS / 1000);
         return conn_fail(s, c, "timeout", why);
