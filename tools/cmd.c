@@ -157,6 +157,13 @@ static void keylog_line(void *ctx, const char *line)
     explicit_bzero(buf, sizeof buf);
 }
 
+void tool_keylog_attach(struct tool_keylog *kl, mica_config *cfg)
+{
+    if (kl->fd >= 0) {
+        mica_config_set_keylog(cfg, keylog_line, kl);
+    }
+}
+
 int tool_keylog_open(struct tool_keylog *kl, mica_config *cfg, const char *prefix,
                      const char *option)
 {

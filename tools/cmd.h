@@ -76,5 +76,7 @@ struct tool_keylog {
 int tool_keylog_open(struct tool_keylog *kl, mica_config *cfg, const char *prefix,
                      const char *option);
 void tool_keylog_close(struct tool_keylog *kl);
+/* tool_keylog_attach: the same open key log for another config (a reload) */
+void tool_keylog_attach(struct tool_keylog *kl, mica_config *cfg);
 
 #endif /* MICA_TOOLS_CMD_H */

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -81,9 +82,14 @@ enum conn_state {
     ST_LINGER
 };
 
+#define MAX_CERTS 8 /* --cert/--key pairs: one chain per server name (chosen by SNI) */
+
 struct server_opts {
-    const char *cert;
+    const char *cert; /* the first pair */
     const char *key;
+    const char *certs[MAX_CERTS];
+    const char *keys[MAX_CERTS];
+    int certs_n, keys_n;
     const char *accept;
     const char *ciphers;
     const char *groups;
@@ -123,6 +129,7 @@ struct conn {
     char result[32];      /* "" while all is well, else the error's name */
     char error[256];      /* the error's sentence */
     struct render *trace; /* --trace, --trace-dir: NULL when off */
+    mica_config *cfg;     /* the config it was accepted with (SIGHUP makes new ones) */
     size_t early_len;     /* bytes at the start of buf that came as 0-RTT early data */
     bool early_over;      /* no more early data can come */
     bool answered;        /* --www: the response is made (perhaps before the handshake ends) */
@@ -139,9 +146,14 @@ struct conn {
     size_t len, off, cap;
 };
 
+#define MAX_CONFIGS 8 /* the current config and those still used by older connections */
+
 struct server {
     const struct server_opts *o;
-    mica_config *cfg;
+    mica_config *cfg; /* for new connections: cfgs[0..] holds it and the retired ones */
+    mica_config *cfgs[MAX_CONFIGS];
+    size_t cfg_conns[MAX_CONFIGS]; /* connections using each */
+    struct tool_keylog *keylog;
     int listen_fd;
     int sig_fd;
     struct conn **conns;
@@ -155,13 +167,18 @@ struct server {
 
 static int sig_pipe[2] = {-1, -1};
 static volatile sig_atomic_t stopping;
+static volatile sig_atomic_t reload_pending; /* SIGHUP: re-read certificates and keys */
 
 /* SIGINT, SIGTERM: wake poll() through the self-pipe (a flag alone could be set just
  * before poll() sleeps). */
 static void on_signal(int sig)
 {
     int saved = errno;
-    stopping = 1;
+    if (sig == SIGHUP) {
+        reload_pending = 1;
+    } else {
+        stopping = 1;
+    }
     unsigned char b = (unsigned char)sig;
     (void)!write(sig_pipe[1], &b, 1);
     errno = saved;
@@ -289,6 +306,12 @@ static void server_usage(FILE *f)
             "                     events as JSON Lines, as mica client --trace-json) and, when\n"
             "                     it ends, DIR/N-IP-PORT.json (the connection report, as mica\n"
             "                     client --json); N counts connections from 1\n"
+            "  --config FILE      read settings from FILE first: one per line, a flag's name\n"
+            "                     without -- and its value (\"accept 0.0.0.0:443\",\n"
+            "                     \"cert chain.pem\", \"www\"); # starts a comment; flags on\n"
+            "                     the command line come after, and win. --cert/--key may\n"
+            "                     repeat (up to 8 pairs): a chain per server name, chosen by\n"
+            "                     SNI. See docs/CLI.md\n"
             "  --help             this text\n"
             "\n"
             "examples:\n"
@@ -329,9 +352,27 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             server_usage(stdout);
             return 1;
         }
-        if ((r = tool_opt_value(argc, argv, &i, "--cert", PREFIX, &o->cert)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--key", PREFIX, &o->key)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--accept", PREFIX, &o->accept)) != 0 ||
+        {
+            const char *v = NULL;
+            if ((r = tool_opt_value(argc, argv, &i, "--cert", PREFIX, &v)) != 0 ||
+                (r = tool_opt_value(argc, argv, &i, "--key", PREFIX, &v)) != 0) {
+                bool cert = strncmp(a, "--cert", 6) == 0;
+                if (r < 0) {
+                    return -1;
+                }
+                if ((cert ? o->certs_n : o->keys_n) == MAX_CERTS) {
+                    fprintf(stderr, PREFIX ": at most %d --cert/--key pairs\n", MAX_CERTS);
+                    return -1;
+                }
+                if (cert) {
+                    o->certs[o->certs_n++] = v;
+                } else {
+                    o->keys[o->keys_n++] = v;
+                }
+                continue;
+            }
+        }
+        if ((r = tool_opt_value(argc, argv, &i, "--accept", PREFIX, &o->accept)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
@@ -401,6 +442,12 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
         fprintf(stderr, PREFIX ": --access-log and --trace-dir need a name\n");
         return -1;
     }
+    if (o->certs_n != o->keys_n) {
+        fprintf(stderr, PREFIX ": give one --key for each --cert, in the same order\n");
+        return -1;
+    }
+    o->cert = o->certs_n > 0 ? o->certs[0] : NULL;
+    o->key = o->keys_n > 0 ? o->keys[0] : NULL;
     if (o->cert == NULL || o->key == NULL) {
         fprintf(stderr, PREFIX ": --cert FILE and --key FILE are required (see mica server "
                                "--help)\n");
@@ -534,6 +581,12 @@ static struct conn *conn_new(struct server *s, mica_io *io)
                 fprintf(stderr, PREFIX ": %s: cannot write %s: %s\n", c->peer, path,
                         strerror(errno));
             }
+        }
+    }
+    c->cfg = s->cfg;
+    for (size_t i = 0; i < MAX_CONFIGS; i++) {
+        if (s->cfgs[i] == s->cfg) {
+            s->cfg_conns[i]++;
         }
     }
     return c;
@@ -697,6 +750,12 @@ static void conn_end(struct server *s, struct conn *c)
         s->current = NULL;
     }
     mica_io_free(c->io);
+    for (size_t i = 0; i < MAX_CONFIGS; i++) {
+        if (s->cfgs[i] == c->cfg && --s->cfg_conns[i] == 0 && c->cfg != s->cfg) {
+            mica_config_free(s->cfgs[i]); /* a config SIGHUP replaced, now unused */
+            s->cfgs[i] = NULL;
+        }
+    }
     free(c->buf);
     free(c->carry);
     if (c->file_fd >= 0) {
@@ -1413,6 +1472,54 @@ static bool step(struct server *s, struct conn *c)
     }
 }
 
+/*
+ * SIGHUP: build a new config from the same options -- certificates, keys, client CAs,
+ * staple, ticket key file read again -- and give it to new connections; connections
+ * already open keep theirs until they end. A config that cannot be built (a broken
+ * certificate file) leaves the running one in place.
+ */
+static mica_config *server_config(const struct server_opts *o);
+
+static void reload(struct server *s)
+{
+    size_t slot = MAX_CONFIGS;
+    mica_config *cfg;
+
+    for (size_t i = 0; i < MAX_CONFIGS; i++) {
+        if (s->cfgs[i] == NULL) {
+            slot = i;
+            break;
+        }
+    }
+    if (slot == MAX_CONFIGS) {
+        fprintf(stderr,
+                PREFIX ": SIGHUP: not reloaded: %d older configurations are still in "
+                       "use by open connections\n",
+                MAX_CONFIGS - 1);
+        return;
+    }
+    cfg = server_config(s->o);
+    if (cfg == NULL) {
+        fprintf(stderr, PREFIX ": SIGHUP: not reloaded; still serving the previous "
+                               "certificates\n");
+        return;
+    }
+    tool_keylog_attach(s->keylog, cfg);
+    if (s->o->trace || s->o->trace_dir != NULL) {
+        mica_config_set_trace(cfg, on_trace, s);
+    }
+    s->cfgs[slot] = cfg;
+    for (size_t i = 0; i < MAX_CONFIGS; i++) {
+        if (s->cfgs[i] == s->cfg && s->cfg_conns[i] == 0) {
+            mica_config_free(s->cfgs[i]); /* nobody uses the old one any more */
+            s->cfgs[i] = NULL;
+        }
+    }
+    s->cfg = cfg;
+    fprintf(stderr, PREFIX ": SIGHUP: reloaded %d certificate chain%s\n", s->o->certs_n,
+            s->o->certs_n == 1 ? "" : "s");
+}
+
 /* The deadline of c passed. false: free it. */
 static bool expire(struct server *s, struct conn *c)
 {
@@ -1507,7 +1614,16 @@ static int serve(struct server *s)
             return TOOL_EXIT_FAIL;
         }
         if (s->pfds[0].revents != 0) {
-            break;
+            unsigned char drain[64];
+            while (read(s->sig_fd, drain, sizeof drain) > 0) {
+            }
+            if (stopping) {
+                break;
+            }
+            if (reload_pending) {
+                reload_pending = 0;
+                reload(s);
+            }
         }
         /* Existing connections first (their pollfds are at 2..), then new ones. */
         now = now_ms();
@@ -1567,7 +1683,8 @@ static int install_signals(void)
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0) {
+    if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0 ||
+        sigaction(SIGHUP, &sa, NULL) != 0) {
         return -1;
     }
     sa.sa_handler = SIG_IGN;
@@ -1619,7 +1736,22 @@ static int set_ticket_key(const struct server_opts *o, mica_config *cfg)
             return -1;
         }
     }
-    err = mica_config_set_ticket_key(cfg, n > 0 ? secret : NULL, n, (unsigned)rotate);
+    if (n == 0) {
+        /* no key file: one random secret for the life of the process, so tickets survive
+         * a SIGHUP reload and are shared by the --workers */
+        static unsigned char own[48];
+        static bool made;
+        if (!made) {
+            if (getrandom(own, sizeof own, 0) != (ssize_t)sizeof own) {
+                fprintf(stderr, PREFIX ": cannot draw the ticket secret: %s\n", strerror(errno));
+                return -1;
+            }
+            made = true;
+        }
+        memcpy(secret, own, sizeof own);
+        n = sizeof own;
+    }
+    err = mica_config_set_ticket_key(cfg, secret, n, (unsigned)rotate);
     memset(secret, 0, sizeof secret);
     if (err != MICA_OK) {
         fprintf(stderr, PREFIX ": cannot set the ticket key: %s\n", mica_err_sentence(err));
@@ -1641,19 +1773,21 @@ static mica_config *server_config(const struct server_opts *o)
         mica_config_free(cfg);
         return NULL;
     }
-    if (tool_readable(PREFIX, "--cert", o->cert) != 0 ||
-        tool_readable(PREFIX, "--key", o->key) != 0) {
-        mica_config_free(cfg);
-        return NULL;
-    }
-    err = mica_config_add_cert_chain_file(cfg, o->cert, o->key);
-    if (err != MICA_OK) {
-        /* The generic sentence of MICA_E_DECODE speaks of a peer; here it is a file. */
-        fprintf(stderr, PREFIX ": cannot use --cert %s --key %s: %s\n", o->cert, o->key,
-                err == MICA_E_DECODE ? "not a PEM certificate chain and a PEM private key"
-                                     : mica_err_sentence(err));
-        mica_config_free(cfg);
-        return NULL;
+    for (int i = 0; i < o->certs_n; i++) {
+        if (tool_readable(PREFIX, "--cert", o->certs[i]) != 0 ||
+            tool_readable(PREFIX, "--key", o->keys[i]) != 0) {
+            mica_config_free(cfg);
+            return NULL;
+        }
+        err = mica_config_add_cert_chain_file(cfg, o->certs[i], o->keys[i]);
+        if (err != MICA_OK) {
+            /* The generic sentence of MICA_E_DECODE speaks of a peer; here it is a file. */
+            fprintf(stderr, PREFIX ": cannot use --cert %s --key %s: %s\n", o->certs[i], o->keys[i],
+                    err == MICA_E_DECODE ? "not a PEM certificate chain and a PEM private key"
+                                         : mica_err_sentence(err));
+            mica_config_free(cfg);
+            return NULL;
+        }
     }
     err = mica_config_set_tickets(cfg, (unsigned)o->tickets, TICKET_LIFETIME_S);
     if (err != MICA_OK) {
@@ -1733,15 +1867,150 @@ static int open_listener(const struct server_opts *o, int *fd)
     return TOOL_EXIT_OK;
 }
 
+/*
+ * --config FILE: the same settings as the flags, one per line -- the flag's name without
+ * "--", then its value (the rest of the line); flags without a value alone; '#' starts
+ * a comment. The settings come first and the command line after them, so a flag given
+ * there wins (and --cert/--key pairs add to the file's). Returns a new argument vector
+ * (its strings live as long as the process), or NULL after printing why.
+ */
+static char **config_args(int argc, char **argv, int *out_argc, char **text)
+{
+    static const char *const with_value[] = {
+        "cert",        "key",         "accept",        "ciphers",         "groups",
+        "alpn",        "max-conns",   "tickets",       "ticket-key-file", "ticket-rotate",
+        "keylog",      "access-log",  "trace-dir",     "early-data",      "session-cache",
+        "anti-replay", "ocsp-staple", "verify-client", "client-ca",       "root",
+        "hsts",        "workers"};
+    static const char *const flags[] = {"echo", "www", "verbose", "trace", "no-tickets"};
+    const char *path = NULL;
+    char **out;
+    int n = 1, lineno = 0;
+    size_t len = 0;
+    FILE *f;
+
+    *text = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            path = argv[i + 1];
+        } else if (strncmp(argv[i], "--config=", 9) == 0) {
+            path = argv[i] + 9;
+        }
+    }
+    out = calloc((size_t)argc + 2 * 4096 + 1, sizeof *out);
+    if (out == NULL) {
+        return NULL;
+    }
+    out[0] = argv[0];
+    if (path != NULL) {
+        f = fopen(path, "r");
+        if (f == NULL) {
+            fprintf(stderr, PREFIX ": --config %s: %s\n", path, strerror(errno));
+            free(out);
+            return NULL;
+        }
+        *text = malloc(1u << 20);
+        len = *text != NULL ? fread(*text, 1, (1u << 20) - 1, f) : 0;
+        fclose(f);
+        if (*text == NULL) {
+            free(out);
+            return NULL;
+        }
+        (*text)[len] = '\0';
+        for (char *line = *text, *next; line != NULL && *line != '\0'; line = next) {
+            char *name, *value, *end;
+            bool known = false, takes = false;
+            next = strchr(line, '\n');
+            if (next != NULL) {
+                *next++ = '\0';
+            }
+            lineno++;
+            if ((end = strchr(line, '#')) != NULL) {
+                *end = '\0';
+            }
+            name = line + strspn(line, " \t\r");
+            end = name + strlen(name);
+            while (end > name && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
+                *--end = '\0';
+            }
+            if (*name == '\0') {
+                continue;
+            }
+            value = name + strcspn(name, " \t");
+            if (*value != '\0') {
+                *value++ = '\0';
+                value += strspn(value, " \t");
+            }
+            for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+                if (strcmp(name, with_value[k]) == 0) {
+                    known = takes = true;
+                }
+            }
+            for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+                if (strcmp(name, flags[k]) == 0) {
+                    known = true;
+                }
+            }
+            if (!known || (takes && *value == '\0') || (!takes && *value != '\0') ||
+                n + 2 >= 2 * 4096) {
+                fprintf(stderr, PREFIX ": %s:%d: %s '%s'\n", path, lineno,
+                        !known  ? "unknown setting"
+                        : takes ? "a value is missing after"
+                                : "no value may follow",
+                        name);
+                free(out);
+                free(*text);
+                *text = NULL;
+                return NULL;
+            }
+            {
+                char *opt = malloc(strlen(name) + 3);
+                if (opt == NULL) {
+                    free(out);
+                    free(*text);
+                    *text = NULL;
+                    return NULL;
+                }
+                snprintf(opt, strlen(name) + 3, "--%s", name);
+                out[n++] = opt;
+            }
+            if (takes) {
+                out[n++] = value;
+            }
+        }
+    }
+    *out_argc = n;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0) {
+            continue;
+        }
+        out[(*out_argc)++] = argv[i];
+    }
+    out[*out_argc] = NULL;
+    return out;
+}
+
 int cmd_server(int argc, char **argv)
 {
     struct server_opts o;
     struct server s;
     struct tool_keylog keylog = {.fd = -1};
     int rc;
+    /* the settings point into these for the life of the process */
+    static char *config_text;
+    static char **all;
+    int all_argc = 0;
 
+    all = config_args(argc, argv, &all_argc, &config_text);
+    if (all == NULL) {
+        return TOOL_EXIT_USAGE;
+    }
     memset(&o, 0, sizeof o);
-    rc = parse_server_args(argc, argv, &o);
+    rc = parse_server_args(all_argc, all, &o);
     if (rc != 0) {
         return rc > 0 ? TOOL_EXIT_OK : TOOL_EXIT_USAGE;
     }
@@ -1782,6 +2051,8 @@ int cmd_server(int argc, char **argv)
     if (o.trace || o.trace_dir != NULL) {
         mica_config_set_trace(s.cfg, on_trace, &s);
     }
+    s.cfgs[0] = s.cfg;
+    s.keylog = &keylog;
     if (o.mode == MODE_WWW && o.alpn != NULL && strstr(o.alpn, "h2") != NULL) {
         fprintf(stderr, PREFIX ": warning: --www speaks HTTP/1.x only; a client that gets h2 "
                                "from --alpn will not understand the answer\n");
@@ -1820,7 +2091,9 @@ int cmd_server(int argc, char **argv)
     }
     free(s.conns);
     free(s.pfds);
-    mica_config_free(s.cfg);
+    for (size_t i = 0; i < MAX_CONFIGS; i++) {
+        mica_config_free(s.cfgs[i]);
+    }
     tool_keylog_close(&keylog);
     return rc;
 }
