@@ -30,8 +30,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,9 +43,11 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,6 +111,7 @@ struct server_opts {
     const char *root;            /* --root DIR: static files (HTTP/1.1 keep-alive) */
     char root_real[4096];        /* its realpath: every file served is under it */
     long hsts;                   /* --hsts SECONDS: Strict-Transport-Security max-age (0: none) */
+    unsigned long workers;       /* --workers N: processes sharing the port (SO_REUSEPORT) */
     const char *client_ca;       /* --client-ca FILE: anchors for client certificates */
     unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
     unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
@@ -306,6 +311,10 @@ static void server_usage(FILE *f)
             "                     events as JSON Lines, as mica client --trace-json) and, when\n"
             "                     it ends, DIR/N-IP-PORT.json (the connection report, as mica\n"
             "                     client --json); N counts connections from 1\n"
+            "  --workers N        run N processes (1 to 64) that each listen on the port\n"
+            "                     (SO_REUSEPORT: the kernel spreads connections) and share\n"
+            "                     the ticket keys and the 0-RTT anti-replay store; signals\n"
+            "                     to the first process reach them all\n"
             "  --config FILE      read settings from FILE first: one per line, a flag's name\n"
             "                     without -- and its value (\"accept 0.0.0.0:443\",\n"
             "                     \"cert chain.pem\", \"www\"); # starts a comment; flags on\n"
@@ -341,7 +350,7 @@ static int parse_count(const char *opt, const char *v, unsigned long lo, unsigne
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
     const char *max = NULL, *tickets = NULL, *early = NULL, *cache = NULL, *replay = NULL;
-    const char *hsts = NULL;
+    const char *hsts = NULL, *workers = NULL;
     unsigned long hsts_s = 31536000;
     bool echo = false, www = false, no_tickets = false;
 
@@ -389,6 +398,7 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
                 0 ||
             (r = tool_opt_value(argc, argv, &i, "--root", PREFIX, &o->root)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--hsts", PREFIX, &hsts)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--workers", PREFIX, &workers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--client-ca", PREFIX, &o->client_ca)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
@@ -424,6 +434,10 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
         return -1;
     }
     if (hsts != NULL && parse_count("--hsts", hsts, 0, 63072000, &hsts_s) != 0) {
+        return -1;
+    }
+    o->workers = 1;
+    if (workers != NULL && parse_count("--workers", workers, 1, 64, &o->workers) != 0) {
         return -1;
     }
     o->hsts = (long)hsts_s;
@@ -1478,6 +1492,111 @@ static bool step(struct server *s, struct conn *c)
  * already open keep theirs until they end. A config that cannot be built (a broken
  * certificate file) leaves the running one in place.
  */
+/*
+ * The 0-RTT anti-replay store of the command: the library's algorithm (a table of
+ * ClientHello ids with their expiry, 32 probes, full means "seen") in memory shared by
+ * every --workers process (MAP_SHARED, a process-shared lock) and by every configuration
+ * a SIGHUP makes, so a recorded flight is refused whichever process or configuration it
+ * reaches.
+ */
+#define REPLAY_SLOTS (1u << 16)
+#define REPLAY_PROBES 32u
+
+struct shared_replay {
+    pthread_mutex_t lock;
+    struct {
+        uint8_t id[16];
+        uint64_t expires_ms;
+    } slot[REPLAY_SLOTS];
+};
+
+static struct shared_replay *shared_replay_new(void)
+{
+    struct shared_replay *r =
+        mmap(NULL, sizeof *r, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pthread_mutexattr_t a;
+
+    if (r == MAP_FAILED) {
+        return NULL;
+    }
+    if (pthread_mutexattr_init(&a) != 0 ||
+        pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) != 0 ||
+        pthread_mutex_init(&r->lock, &a) != 0) {
+        munmap(r, sizeof *r);
+        return NULL;
+    }
+    pthread_mutexattr_destroy(&a);
+    return r;
+}
+
+static int shared_replay_check(void *ctx, const uint8_t id[32], uint64_t now_ms, uint64_t keep_ms)
+{
+    struct shared_replay *r = ctx;
+    uint32_t home = ((uint32_t)id[0] << 8 | id[1]) & (REPLAY_SLOTS - 1);
+    int free_at = -1, fresh = 0;
+
+    pthread_mutex_lock(&r->lock);
+    for (uint32_t i = 0; i < REPLAY_PROBES; i++) {
+        uint32_t k = (home + i) & (REPLAY_SLOTS - 1);
+        if (r->slot[k].expires_ms <= now_ms) {
+            if (free_at < 0) {
+                free_at = (int)k;
+            }
+            continue;
+        }
+        if (memcmp(r->slot[k].id, id, 16) == 0) {
+            free_at = -1; /* seen: a replay */
+            break;
+        }
+    }
+    if (free_at >= 0) {
+        memcpy(r->slot[free_at].id, id, 16);
+        r->slot[free_at].expires_ms = now_ms + keep_ms;
+        fresh = 1;
+    }
+    pthread_mutex_unlock(&r->lock);
+    return fresh;
+}
+
+static struct shared_replay *g_replay; /* made before the workers fork */
+
+/* listen_shared: a listening socket for --workers: SO_REUSEPORT, so each process has its
+ * own and the kernel spreads connections over them */
+static int listen_shared(const char *host, const char *port, int *out)
+{
+    struct addrinfo hints, *res = NULL;
+    int fd = -1, one = 1, e;
+
+    memset(&hints, 0, sizeof hints);
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    if ((e = getaddrinfo(host, port, &hints, &res)) != 0) {
+        fprintf(stderr, PREFIX ": cannot listen on %s:%s: %s\n", host, port, gai_strerror(e));
+        return -1;
+    }
+    for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            continue;
+        }
+        if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) != 0 ||
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+            bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 || listen(fd, 512) != 0) {
+            e = errno;
+            close(fd);
+            fd = -1;
+            errno = e;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        fprintf(stderr, PREFIX ": cannot listen on %s:%s: %s\n", host, port, strerror(errno));
+        return -1;
+    }
+    *out = fd;
+    return 0;
+}
+
 static mica_config *server_config(const struct server_opts *o);
 
 static void reload(struct server *s)
@@ -1827,6 +1946,9 @@ static mica_config *server_config(const struct server_opts *o)
         mica_config_free(cfg);
         return NULL;
     }
+    if (g_replay != NULL) {
+        mica_config_set_replay_store(cfg, shared_replay_check, g_replay);
+    }
     if (o->no_anti_replay) {
         mica_config_insecure_no_anti_replay(cfg);
         if (o->early_data > 0) {
@@ -1843,6 +1965,22 @@ static int open_listener(const struct server_opts *o, int *fd)
 
     if (tool_split_hostport(o->accept, PREFIX, host, sizeof host, port, sizeof port) != 0) {
         return TOOL_EXIT_USAGE;
+    }
+    if (o->workers > 1) {
+        if (listen_shared(host, port, fd) != 0) {
+            return TOOL_EXIT_FAIL;
+        }
+        int fl = fcntl(*fd, F_GETFL);
+        if (fl < 0 || fcntl(*fd, F_SETFL, fl | O_NONBLOCK) != 0) {
+            close(*fd);
+            return TOOL_EXIT_FAIL;
+        }
+        char wh[300], ip2[48];
+        unsigned lp;
+        format_addr(*fd, false, wh, sizeof wh, ip2, sizeof ip2, &lp);
+        fprintf(stderr, PREFIX ": listening on %s (%s, worker %d)\n", wh,
+                o->mode == MODE_WWW ? "www" : "echo", (int)getpid());
+        return TOOL_EXIT_OK;
     }
     errno = 0;
     mica_err err = mica_io_listen(host, port, fd);
@@ -1865,6 +2003,82 @@ static int open_listener(const struct server_opts *o, int *fd)
     format_addr(*fd, false, where, sizeof where, ip, sizeof ip, &lport);
     fprintf(stderr, PREFIX ": listening on %s (%s)\n", where, o->mode == MODE_WWW ? "www" : "echo");
     return TOOL_EXIT_OK;
+}
+
+/*
+ * --workers N: fork N workers, each of which returns -1 from here and serves on its own
+ * SO_REUSEPORT socket; the parent forwards SIGINT, SIGTERM and SIGHUP to them, waits for
+ * them all, and returns the exit status (0 when every worker stopped cleanly).
+ */
+static volatile sig_atomic_t forward_sig;
+
+static void on_parent_signal(int sig)
+{
+    forward_sig = sig;
+}
+
+static int run_workers(const struct server_opts *o)
+{
+    pid_t pids[64];
+    unsigned long n = 0;
+    int rc = TOOL_EXIT_OK, status;
+    struct sigaction sa;
+
+    fflush(NULL);
+    for (; n < o->workers; n++) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            return -1;
+        }
+        if (pid < 0) {
+            fprintf(stderr, PREFIX ": cannot start worker %lu: %s\n", n + 1, strerror(errno));
+            rc = TOOL_EXIT_FAIL;
+            break;
+        }
+        pids[n] = pid;
+    }
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_parent_signal;
+    sigemptyset(&sa.sa_mask);
+    (void)sigaction(SIGINT, &sa, NULL);
+    (void)sigaction(SIGTERM, &sa, NULL);
+    (void)sigaction(SIGHUP, &sa, NULL);
+    if (rc != TOOL_EXIT_OK) {
+        forward_sig = SIGTERM;
+    }
+    for (unsigned long left = n; left > 0;) {
+        pid_t pid = waitpid(-1, &status, 0);
+        if (pid < 0 && errno == EINTR) {
+            if (forward_sig != 0) {
+                for (unsigned long i = 0; i < n; i++) {
+                    if (pids[i] > 0) {
+                        (void)kill(pids[i], forward_sig);
+                    }
+                }
+                forward_sig = 0;
+            }
+            continue;
+        }
+        if (pid < 0) {
+            break;
+        }
+        for (unsigned long i = 0; i < n; i++) {
+            if (pids[i] == pid) {
+                pids[i] = 0;
+                left--;
+            }
+        }
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+            rc = TOOL_EXIT_FAIL;
+            /* one failed (it could not listen, say): stop the others too */
+            for (unsigned long i = 0; i < n; i++) {
+                if (pids[i] > 0) {
+                    (void)kill(pids[i], SIGTERM);
+                }
+            }
+        }
+    }
+    return rc;
 }
 
 /*
@@ -2018,7 +2232,19 @@ int cmd_server(int argc, char **argv)
     s.o = &o;
     s.listen_fd = -1;
     s.access_fd = -1;
+    if (o.early_data > 0 && !o.no_anti_replay && (g_replay = shared_replay_new()) == NULL) {
+        fprintf(stderr, PREFIX ": cannot make the anti-replay store: %s\n", strerror(errno));
+        return TOOL_EXIT_FAIL;
+    }
     s.cfg = server_config(&o);
+    if (s.cfg != NULL && o.workers > 1) {
+        rc = run_workers(&o);
+        if (rc >= 0) { /* the parent: its workers have all stopped */
+            mica_config_free(s.cfg);
+            return rc;
+        }
+        /* a worker: go on as a server of its own (same config, same secrets) */
+    }
     if (s.cfg == NULL) {
         return TOOL_EXIT_FAIL;
     }
