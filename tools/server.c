@@ -2178,15 +2178,20 @@ static char **config_args(int argc, char **argv, int *out_argc, char **text)
                 return NULL;
             }
             {
-                char *opt = malloc(strlen(name) + 3);
-                if (opt == NULL) {
+                /* "--name", in an arena that lives as long as the process */
+                static char names[64 * 1024];
+                static size_t used;
+                size_t need = strlen(name) + 3;
+                if (need > sizeof names - used) {
+                    fprintf(stderr, PREFIX ": %s: too many settings\n", path);
                     free(out);
                     free(*text);
                     *text = NULL;
                     return NULL;
                 }
-                snprintf(opt, strlen(name) + 3, "--%s", name);
-                out[n++] = opt;
+                snprintf(names + used, need, "--%s", name);
+                out[n++] = names + used;
+                used += need;
             }
             if (takes) {
                 out[n++] = value;
