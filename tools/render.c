@@ -370,12 +370,12 @@ static const char *color_of(const char *protection)
         return "#6b7280"; /* grey: readable by anyone on the path */
     }
     if (strcmp(protection, "handshake keys") == 0) {
-        return "#d97706"; /* amber */
+        return "#b45309"; /* amber, dark enough for small text on white */
     }
     if (strcmp(protection, "early keys") == 0) {
         return "#7c3aed";
     }
-    return "#059669"; /* green: application keys */
+    return "#047857"; /* green: application keys */
 }
 
 /* the round trip a message belongs to: each ServerHello or HelloRetryRequest received
@@ -434,7 +434,7 @@ static void mermaid(const struct render *r, const char *peer, FILE *f)
 static void svg(const struct render *r, const char *peer, FILE *f)
 {
     const int width = 760, left = 170, right = 590, top = 90, step = 44;
-    int height = top + (int)r->msgs_n * step + 120, rt = 0;
+    int height = top + (int)r->msgs_n * step + 76, rt = 0;
 
     fprintf(f,
             "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
@@ -448,8 +448,9 @@ static void svg(const struct render *r, const char *peer, FILE *f)
         static const char *const prots[] = {"plaintext", "early keys", "handshake keys",
                                             "application keys"};
         fprintf(f,
-                "<marker id=\"a%d\" markerWidth=\"10\" markerHeight=\"8\" refX=\"9\" refY=\"4\" "
-                "orient=\"auto\"><path d=\"M0,0 L10,4 L0,8 z\" fill=\"%s\"/></marker>",
+                "<marker id=\"a%d\" markerWidth=\"10\" markerHeight=\"8\" refX=\"10\" "
+                "refY=\"4\" markerUnits=\"userSpaceOnUse\" orient=\"auto\"><path "
+                "d=\"M0,0 L10,4 L0,8 z\" fill=\"%s\"/></marker>",
                 k, color_of(prots[k]));
     }
     fputs("</defs>\n", f);
@@ -508,10 +509,11 @@ static void svg(const struct render *r, const char *peer, FILE *f)
             (double)r->connected_us / 1000.0);
     fprintf(f,
             "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"11\">"
-            "<tspan fill=\"%s\">plaintext</tspan> · <tspan fill=\"%s\">handshake keys</tspan> · "
-            "<tspan fill=\"%s\">application keys</tspan></text>\n",
-            (left + right) / 2, height - 20, color_of("plaintext"), color_of("handshake keys"),
-            color_of("application keys"));
+            "<tspan fill=\"%s\">plaintext</tspan> · <tspan fill=\"%s\">early keys (0-RTT)</tspan> "
+            "· <tspan fill=\"%s\">handshake keys</tspan> · <tspan fill=\"%s\">application "
+            "keys</tspan> · times since the connection began</text>\n",
+            (left + right) / 2, height - 20, color_of("plaintext"), color_of("early keys"),
+            color_of("handshake keys"), color_of("application keys"));
     fputs("</svg>\n", f);
 }
 
