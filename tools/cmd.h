@@ -59,6 +59,11 @@ int tool_readable(const char *prefix, const char *option, const char *path);
  * with O_APPEND, so processes sharing a file (a client and a server, several servers) never
  * interleave inside a line, and nothing waits in a buffer. A new file is created 0600.
  */
+/* the number of elements of an array (src/base has its own: tools see only mica.h) */
+#ifndef MICA_ARRAY_LEN
+#define MICA_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#endif
+
 struct tool_keylog {
     int fd;             /* -1: key logging is off */
     const char *path;   /* the file, for messages */

@@ -269,7 +269,8 @@ static void server_usage(FILE *f)
             "  --verify-client MODE  ask clients for a certificate (mutual TLS): none (the\n"
             "                     default), optional (a client may send none; one that does\n"
             "                     not verify is logged and served), or require (none, or one\n"
-            "                     that does not verify, ends the handshake)\n"
+            "                     that does not verify, ends the handshake); needs\n"
+            "                     --client-ca\n"
             "  --client-ca FILE   the CA certificates (PEM) that client certificates must\n"
             "                     chain to; their names go in the CertificateRequest\n"
             "  --ocsp-staple FILE staple the DER OCSP response in FILE (e.g. from openssl\n"
@@ -302,7 +303,8 @@ static void server_usage(FILE *f)
             "                     resumed=yes when a ticket resumed the session (then\n"
             "                     sig=none: no certificate was sent); early_data=accepted,\n"
             "                     rejected (refused, the connection went on in 1-RTT: a\n"
-            "                     replayed flight shows here) or none\n"
+            "                     replayed flight shows here) or none; with --verify-client\n"
+            "                     also client_cert=none|verified|unverified\n"
             "  --verbose          the same access log line on standard error (without\n"
             "                     time=, after \"mica server: \"), instead of the failure line\n"
             "  --trace            narrate each connection's handshake on standard error, each\n"
@@ -1039,7 +1041,7 @@ static const char *mime_type(const char *path)
     const char *dot = strrchr(path, '.');
 
     if (dot != NULL && strchr(dot, '/') == NULL) {
-        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        for (size_t i = 0; i < MICA_ARRAY_LEN(types); i++) {
             if (strcasecmp(dot, types[i][0]) == 0) {
                 return types[i][1];
             }
@@ -2155,12 +2157,12 @@ static char **config_args(int argc, char **argv, int *out_argc, char **text)
                 *value++ = '\0';
                 value += strspn(value, " \t");
             }
-            for (size_t k = 0; k < sizeof with_value / sizeof with_value[0]; k++) {
+            for (size_t k = 0; k < MICA_ARRAY_LEN(with_value); k++) {
                 if (strcmp(name, with_value[k]) == 0) {
                     known = takes = true;
                 }
             }
-            for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+            for (size_t k = 0; k < MICA_ARRAY_LEN(flags); k++) {
                 if (strcmp(name, flags[k]) == 0) {
                     known = true;
                 }
