@@ -94,7 +94,9 @@ struct server_opts {
     const char *certs[MAX_CERTS];
     const char *keys[MAX_CERTS];
     int certs_n, keys_n;
-    const char *accept;
+    const char *accept;     /* the first --accept */
+    const char *accepts[8]; /* every --accept: a listening socket each */
+    int accepts_n;
     const char *ciphers;
     const char *groups;
     const char *alpn;
@@ -159,7 +161,8 @@ struct server {
     mica_config *cfgs[MAX_CONFIGS];
     size_t cfg_conns[MAX_CONFIGS]; /* connections using each */
     struct tool_keylog *keylog;
-    int listen_fd;
+    int listen_fds[8]; /* one per --accept */
+    int listen_n;
     int sig_fd;
     struct conn **conns;
     size_t n;
@@ -228,7 +231,8 @@ static void server_usage(FILE *f)
             "  --cert FILE        the certificate chain (PEM: the leaf first, then\n"
             "                     intermediates)\n"
             "  --key FILE         the leaf's private key (PEM)\n"
-            "  --accept HOST:PORT where to listen (default " DEFAULT_ACCEPT "; [::1]:PORT for\n"
+            "  --accept HOST:PORT where to listen (default " DEFAULT_ACCEPT "; repeatable, up to\n"
+            "                     8 addresses; [::1]:PORT for\n"
             "                     IPv6, 0.0.0.0:PORT or [::]:PORT for every interface)\n"
             "  --ciphers LIST     cipher suites in preference order, separated by ':' or ','\n"
             "                     (mica list shows the names)\n"
@@ -383,8 +387,22 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
                 continue;
             }
         }
-        if ((r = tool_opt_value(argc, argv, &i, "--accept", PREFIX, &o->accept)) != 0 ||
-            (r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
+        {
+            const char *v = NULL;
+            r = tool_opt_value(argc, argv, &i, "--accept", PREFIX, &v);
+            if (r < 0) {
+                return -1;
+            }
+            if (r > 0) {
+                if (o->accepts_n == 8) {
+                    fprintf(stderr, PREFIX ": at most 8 --accept\n");
+                    return -1;
+                }
+                o->accepts[o->accepts_n++] = v;
+                continue;
+            }
+        }
+        if ((r = tool_opt_value(argc, argv, &i, "--ciphers", PREFIX, &o->ciphers)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--groups", PREFIX, &o->groups)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--alpn", PREFIX, &o->alpn)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--max-conns", PREFIX, &max)) != 0 ||
@@ -525,6 +543,10 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
         }
         o->no_anti_replay = strcmp(replay, "off") == 0;
     }
+    if (o->accepts_n == 0) {
+        o->accepts[o->accepts_n++] = DEFAULT_ACCEPT;
+    }
+    o->accept = o->accepts[0];
     if (o->accept == NULL) {
         o->accept = DEFAULT_ACCEPT;
     }
@@ -1668,12 +1690,12 @@ static bool expire(struct server *s, struct conn *c)
 
 /* ---- the loop ------------------------------------------------------------------------ */
 
-static void accept_some(struct server *s)
+static void accept_some(struct server *s, int listen_fd)
 {
     for (int i = 0; i < ACCEPT_BATCH && s->n < s->o->max_conns; i++) {
         mica_io *io = NULL;
         errno = 0;
-        mica_err err = mica_io_accept(s->cfg, s->listen_fd, &io);
+        mica_err err = mica_io_accept(s->cfg, listen_fd, &io);
         if (err == MICA_WANT_READ) {
             return;
         }
@@ -1711,7 +1733,10 @@ static int serve(struct server *s)
 
         s->pfds[np++] = (struct pollfd){.fd = s->sig_fd, .events = POLLIN};
         bool accepting = s->n < s->o->max_conns && now >= s->accept_paused_until;
-        s->pfds[np++] = (struct pollfd){.fd = accepting ? s->listen_fd : -1, .events = POLLIN};
+        for (int l = 0; l < s->listen_n; l++) {
+            s->pfds[np++] =
+                (struct pollfd){.fd = accepting ? s->listen_fds[l] : -1, .events = POLLIN};
+        }
         if (!accepting && s->accept_paused_until > now) {
             next = s->accept_paused_until;
         }
@@ -1753,7 +1778,7 @@ static int serve(struct server *s)
             struct conn *c = s->conns[i];
             bool alive = true;
             s->current = c;
-            if (s->pfds[i + 2].revents != 0) {
+            if (s->pfds[i + 1 + (size_t)s->listen_n].revents != 0) {
                 alive = step(s, c);
             } else if (c->deadline_ms != 0 && c->deadline_ms <= now) {
                 alive = expire(s, c);
@@ -1765,8 +1790,10 @@ static int serve(struct server *s)
             }
         }
         s->n = kept;
-        if (s->pfds[1].revents != 0) {
-            accept_some(s);
+        for (int l = 0; l < s->listen_n; l++) {
+            if (s->pfds[1 + l].revents != 0) {
+                accept_some(s, s->listen_fds[l]);
+            }
         }
     }
     return TOOL_EXIT_OK;
@@ -1961,11 +1988,11 @@ static mica_config *server_config(const struct server_opts *o)
     return cfg;
 }
 
-static int open_listener(const struct server_opts *o, int *fd)
+static int open_listener(const struct server_opts *o, const char *accept, int *fd)
 {
     char host[256], port[32], where[300];
 
-    if (tool_split_hostport(o->accept, PREFIX, host, sizeof host, port, sizeof port) != 0) {
+    if (tool_split_hostport(accept, PREFIX, host, sizeof host, port, sizeof port) != 0) {
         return TOOL_EXIT_USAGE;
     }
     if (o->workers > 1) {
@@ -1988,7 +2015,7 @@ static int open_listener(const struct server_opts *o, int *fd)
     mica_err err = mica_io_listen(host, port, fd);
     if (err != MICA_OK) {
         int e = errno;
-        fprintf(stderr, PREFIX ": cannot listen on %s: %s\n", o->accept,
+        fprintf(stderr, PREFIX ": cannot listen on %s: %s\n", accept,
                 e != 0 ? strerror(e)
                        : (err == MICA_E_ARGUMENT ? "the address does not resolve"
                                                  : mica_err_sentence(err)));
@@ -2237,7 +2264,7 @@ int cmd_server(int argc, char **argv)
     }
     memset(&s, 0, sizeof s);
     s.o = &o;
-    s.listen_fd = -1;
+    s.listen_n = 0;
     s.access_fd = -1;
     if (o.early_data > 0 && !o.no_anti_replay && (g_replay = shared_replay_new()) == NULL) {
         fprintf(stderr, PREFIX ": cannot make the anti-replay store: %s\n", strerror(errno));
@@ -2291,13 +2318,18 @@ int cmd_server(int argc, char **argv)
                                "from --alpn will not understand the answer\n");
     }
     s.conns = calloc(o.max_conns, sizeof *s.conns);
-    s.pfds = calloc(o.max_conns + 2, sizeof *s.pfds);
+    s.pfds = calloc(o.max_conns + 9, sizeof *s.pfds);
     if (s.conns == NULL || s.pfds == NULL || install_signals() != 0) {
         fprintf(stderr, PREFIX ": cannot start: %s\n", strerror(errno));
         rc = TOOL_EXIT_FAIL;
     } else {
         raise_fd_limit(o.trace_dir != NULL ? 2 * o.max_conns : o.max_conns);
-        rc = open_listener(&o, &s.listen_fd);
+        for (int l = 0; l < o.accepts_n && rc == TOOL_EXIT_OK; l++) {
+            rc = open_listener(&o, o.accepts[l], &s.listen_fds[l]);
+            if (rc == TOOL_EXIT_OK) {
+                s.listen_n++;
+            }
+        }
     }
     if (rc == TOOL_EXIT_OK) {
         s.sig_fd = sig_pipe[0];
@@ -2319,8 +2351,8 @@ int cmd_server(int argc, char **argv)
     if (s.access_fd >= 0) {
         close(s.access_fd);
     }
-    if (s.listen_fd >= 0) {
-        close(s.listen_fd);
+    for (int l = 0; l < s.listen_n; l++) {
+        close(s.listen_fds[l]);
     }
     free(s.conns);
     free(s.pfds);
