@@ -2278,6 +2278,7 @@ int cmd_server(int argc, char **argv)
             return rc;
         }
         /* a worker: go on as a server of its own (same config, same secrets) */
+        rc = TOOL_EXIT_OK;
     }
     if (s.cfg == NULL) {
         return TOOL_EXIT_FAIL;
