@@ -62,7 +62,7 @@ start() {
         pids="$pids $srv_pid"
         i=0
         while [ $i -lt 100 ]; do
-            if [ "$(grep -c 'listening on' "$srv_log" 2>/dev/null)" -ge "$want" ]; then
+            if [ -f "$srv_log" ] && [ "$(grep -c 'listening on' "$srv_log")" -ge "$want" ]; then
                 srv_port=$port
                 port=$((port + 1))
                 return 0
