@@ -397,6 +397,10 @@ MICA_MUST mica_err mica_hs_send_certificate_verify(mica_conn *c, const struct mi
                                                    const struct mica_sig_scheme *scheme);
 MICA_MUST mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, size_t len);
 bool mica_hs_u16_in_list(mica_rd list, uint16_t v);
+/* a CertificateRequest with context (empty in the handshake, fresh after it), our
+ * signature algorithms and, when the anchors are our own, certificate_authorities */
+MICA_MUST mica_err mica_hs_send_certificate_request(mica_conn *c, const uint8_t *context,
+                                                    size_t context_len);
 /* mica_hs_name_in_list: whether a ProtocolName list (vec8 entries, as ALPN) holds name */
 bool mica_hs_name_in_list(mica_rd list, const uint8_t *name, size_t len);
 

@@ -365,3 +365,42 @@ mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, siz
     c->proof |= MICA_PROOF_CV;
     return mica_transcript_add(&c->t, msg, len);
 }
+
+mica_err mica_hs_send_certificate_request(mica_conn *c, const uint8_t *context, size_t context_len)
+{
+    uint16_t sigs[MICA_MAX_ALG_N];
+    size_t n = 0, len = 0, cas_len = 0, cap;
+    uint8_t *buf, *cas = NULL;
+    mica_wr w;
+    mica_err err;
+
+    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
+        const struct mica_sig_scheme *s = mica_sig_scheme_by_id(c->cfg->sigs[i]);
+        if (s != NULL && s->handshake_ok) {
+            sigs[n++] = s->id;
+        }
+    }
+    /* the trust anchors' names when they are our own, not the system's hundreds */
+    if (c->cfg->store_custom) {
+        cas = mica_mem_alloc(MICA_MAX_CA_NAMES);
+        ENSURE(cas != NULL, MICA_E_NOMEM);
+        if (mica_x509_store_names(c->cfg->store, cas, MICA_MAX_CA_NAMES, &cas_len) != MICA_OK) {
+            cas_len = 0; /* too many to list: the client chooses by algorithm alone */
+        }
+    }
+    cap = 64 + context_len + 2 * n + cas_len;
+    buf = mica_mem_alloc(cap);
+    if (buf == NULL) {
+        mica_mem_free(cas);
+        return MICA_E_NOMEM;
+    }
+    w = mica_wr_init(buf, cap);
+    mica_msg_encode_certificate_request(&w, context, context_len, sigs, n, cas, cas_len);
+    err = mica_wr_finish(&w, &len);
+    if (err == MICA_OK) {
+        err = mica_conn_send_hs(c, buf, len);
+    }
+    mica_mem_free(buf);
+    mica_mem_free(cas);
+    return err;
+}

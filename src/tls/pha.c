@@ -62,10 +62,6 @@ mica_err mica_pha_on_request(mica_conn *c, const uint8_t *msg, size_t len)
 
 mica_err mica_conn_request_client_auth(mica_conn *c)
 {
-    uint8_t buf[MICA_MAX_CA_NAMES + 512], *cas = NULL;
-    uint16_t sigs[MICA_MAX_ALG_N];
-    size_t n = 0, len = 0, cas_len = 0;
-    mica_wr w = mica_wr_init(buf, sizeof(buf));
     mica_err err;
 
     ENSURE(c != NULL, MICA_E_ARGUMENT);
@@ -73,32 +69,13 @@ mica_err mica_conn_request_client_auth(mica_conn *c)
     ENSURE(c->server && c->state == MICA_ST_CONNECTED && !c->closed && c->pha_offered &&
                c->pha_state == 0 && c->pha_count < 255,
            MICA_E_ARGUMENT);
-    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
-        const struct mica_sig_scheme *s = mica_sig_scheme_by_id(c->cfg->sigs[i]);
-        if (s != NULL && s->handshake_ok) {
-            sigs[n++] = s->id;
-        }
-    }
-    if (c->cfg->store_custom) {
-        cas = mica_mem_alloc(MICA_MAX_CA_NAMES);
-        ENSURE(cas != NULL, MICA_E_NOMEM);
-        if (mica_x509_store_names(c->cfg->store, cas, MICA_MAX_CA_NAMES, &cas_len) != MICA_OK) {
-            cas_len = 0;
-        }
-    }
     /* 4.3.2: the context of a post-handshake request "SHOULD" be unpredictable */
     err = mica_rand(c->pha_context, sizeof(c->pha_context));
-    if (err == MICA_OK) {
-        mica_msg_encode_certificate_request(&w, c->pha_context, sizeof(c->pha_context), sigs, n,
-                                            cas, cas_len);
-        err = mica_wr_finish(&w, &len);
-    }
-    mica_mem_free(cas);
     if (err == MICA_OK) {
         err = mica_transcript_copy(&c->t_hs, &c->t);
     }
     if (err == MICA_OK) {
-        err = mica_conn_send_hs(c, buf, len);
+        err = mica_hs_send_certificate_request(c, c->pha_context, sizeof(c->pha_context));
     }
     mica_trace_flight(c);
     if (err != MICA_OK) {

@@ -545,44 +545,12 @@ static mica_err send_certificate(mica_conn *c)
     return err;
 }
 
-/* 4.3.2: CertificateRequest, empty context, our signature algorithms and, when the trust
- * anchors are our own (not the system's hundreds), their names as certificate_authorities */
+/* 4.3.2: CertificateRequest in the handshake: an empty context */
 static mica_err send_certificate_request(mica_conn *c)
 {
-    uint16_t sigs[MICA_MAX_ALG_N];
-    size_t n = 0, len = 0, cas_len = 0;
-    uint8_t *buf, *cas = NULL;
-    mica_wr w;
-    mica_err err;
-
-    for (size_t i = 0; i < c->cfg->sigs_n; i++) {
-        const struct mica_sig_scheme *s = mica_sig_scheme_by_id(c->cfg->sigs[i]);
-        if (s != NULL && s->handshake_ok) {
-            sigs[n++] = s->id;
-        }
-    }
-    if (c->cfg->store_custom) {
-        cas = mica_mem_alloc(MICA_MAX_CA_NAMES);
-        ENSURE(cas != NULL, MICA_E_NOMEM);
-        if (mica_x509_store_names(c->cfg->store, cas, MICA_MAX_CA_NAMES, &cas_len) != MICA_OK) {
-            cas_len = 0; /* too many to list: the client chooses by algorithm alone */
-        }
-    }
-    buf = mica_mem_alloc(64 + 2 * n + cas_len);
-    if (buf == NULL) {
-        mica_mem_free(cas);
-        return MICA_E_NOMEM;
-    }
-    w = mica_wr_init(buf, 64 + 2 * n + cas_len);
-    mica_msg_encode_certificate_request(&w, NULL, 0, sigs, n, cas, cas_len);
-    err = mica_wr_finish(&w, &len);
-    if (err == MICA_OK) {
-        c->cert_requested = true;
-        err = mica_conn_send_hs(c, buf, len);
-    }
-    mica_mem_free(buf);
-    mica_mem_free(cas);
-    return err;
+    TRY(mica_hs_send_certificate_request(c, NULL, 0));
+    c->cert_requested = true;
+    return MICA_OK;
 }
 
 /* after the ClientHello is accepted: keys, and the server's whole first flight */
