@@ -512,6 +512,9 @@ MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or 
  * with mica_conn_verify_error, what a server in OPTIONAL mode reports of a client it
  * accepted unverified. */
 MICA_API mica_err mica_conn_verify_code(const mica_conn *c);
+/* mica_conn_ocsp_stapled: the server stapled an OCSP response (checked unless the
+ * config's OCSP mode is OFF, which also asks for none) */
+MICA_API int mica_conn_ocsp_stapled(const mica_conn *c);
 
 /* mica_conn_peer_cert: the i-th certificate the peer sent (0 = leaf), DER, owned by c. */
 MICA_API const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len);

@@ -183,7 +183,7 @@ static void write_extensions(mica_conn *c, mica_wr *w)
         mica_wr_close(w, ext);
         c->pha_offered = true;
     }
-    if (cfg->ocsp != MICA_OCSP_OFF && cfg->verify) {
+    if (cfg->ocsp != MICA_OCSP_OFF) {
         /* RFC 6066 8: status_request for OCSP, no responder ids, no request extensions */
         ext_start(c, w, MICA_EXT_STATUS_REQUEST, &ext);
         mica_wr_u8(w, 1);
@@ -704,11 +704,12 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
         return mica_fail(c, err, "cannot keep the server's chain of %zu certificates: %s",
                          cert.entries_n, mica_err_sentence(err));
     }
+    /* the leaf's entry carries the stapled OCSP response, if any (4.4.2.1) */
+    mica_rd list = cert.entries;
+    struct mica_cert_entry leaf;
+    TRY(mica_msg_next_cert_entry(&list, &leaf));
+    c->ocsp_stapled = leaf.ocsp_response.n > 0;
     if (c->cfg->verify) {
-        /* the leaf's entry carries the stapled OCSP response, if any (4.4.2.1) */
-        mica_rd list = cert.entries;
-        struct mica_cert_entry leaf;
-        TRY(mica_msg_next_cert_entry(&list, &leaf));
         err = mica_hs_verify_chain(c, leaf.ocsp_response.n > 0 ? leaf.ocsp_response.p : NULL,
                                    leaf.ocsp_response.n);
         if (err != MICA_OK) {

@@ -888,6 +888,11 @@ int mica_conn_verified(const mica_conn *c)
     return c->verified;
 }
 
+int mica_conn_ocsp_stapled(const mica_conn *c)
+{
+    return c->ocsp_stapled;
+}
+
 mica_err mica_conn_verify_code(const mica_conn *c)
 {
     return c->verify_code;

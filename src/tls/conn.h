@@ -207,6 +207,7 @@ struct mica_conn {
     bool verified;
     char verify_error[512];
     mica_err verify_code; /* the verification's result (MICA_OK, or why not) */
+    bool ocsp_stapled;    /* client: the server stapled an OCSP response */
     bool ocsp_requested;  /* server: the client sent status_request */
 
     /* post-handshake authentication (pha.c) */
