@@ -22,6 +22,7 @@
 int cmd_client(int argc, char **argv);
 int cmd_server(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
+int cmd_scan(int argc, char **argv);
 
 /*
  * tool_opt_value: if argv[*i] is the option `name` ("--cafile"), written "--cafile F" or

@@ -85,6 +85,9 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "verify") == 0) {
         return cmd_verify(argc - 1, argv + 1);
     }
+    if (strcmp(cmd, "scan") == 0) {
+        return cmd_scan(argc - 1, argv + 1);
+    }
     if (strcmp(cmd, "list") == 0) {
         return cmd_list();
     }
