@@ -46,7 +46,7 @@ struct scan_opts {
 struct finding {
     const char *severity; /* "critical", "high", "medium", "low", "info" */
     char title[160];
-    char fix[240];
+    char fix[520];
 };
 
 struct scan {
@@ -153,9 +153,9 @@ static void set16(struct buf *w, size_t at, size_t v)
  */
 static int legacy_probe(const struct scan_opts *o, unsigned version, uint8_t random[32])
 {
-    static const uint16_t suites[] = {
-        0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8, 0xc009, 0xc013, 0xc00a, 0xc014,
-        0x009c, 0x009d, 0x002f, 0x0035, 0x000a, 0x0005, 0x0004, 0x00ff};
+    static const uint16_t suites[] = {0xc02b, 0xc02f, 0xc02c, 0xc030, 0xcca9, 0xcca8,
+                                      0xc009, 0xc013, 0xc00a, 0xc014, 0x009c, 0x009d,
+                                      0x002f, 0x0035, 0x000a, 0x0005, 0x0004, 0x00ff};
     static const uint16_t groups[] = {0x001d, 0x0017, 0x0018, 0x0019};
     static const uint16_t sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
                                        0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
@@ -183,7 +183,7 @@ static int legacy_probe(const struct scan_opts *o, unsigned version, uint8_t ran
     }
     put8(&w, 0); /* no session id */
     put16(&w, sizeof suites);
-    for (size_t i = 0; i < sizeof suites / sizeof suites[0]; i++) {
+    for (size_t i = 0; i < MICA_ARRAY_LEN(suites); i++) {
         put16(&w, suites[i]);
     }
     put8(&w, 1);
@@ -205,7 +205,7 @@ static int legacy_probe(const struct scan_opts *o, unsigned version, uint8_t ran
         put16(&w, 10); /* supported_groups */
         put16(&w, 2 + sizeof groups);
         put16(&w, sizeof groups);
-        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+        for (size_t i = 0; i < MICA_ARRAY_LEN(groups); i++) {
             put16(&w, groups[i]);
         }
         put16(&w, 11); /* ec_point_formats: uncompressed */
@@ -216,7 +216,7 @@ static int legacy_probe(const struct scan_opts *o, unsigned version, uint8_t ran
             put16(&w, 13); /* signature_algorithms */
             put16(&w, 2 + sizeof sigalgs);
             put16(&w, sizeof sigalgs);
-            for (size_t i = 0; i < sizeof sigalgs / sizeof sigalgs[0]; i++) {
+            for (size_t i = 0; i < MICA_ARRAY_LEN(sigalgs); i++) {
                 put16(&w, sigalgs[i]);
             }
         }
@@ -378,7 +378,7 @@ static bool accepts(const struct scan_opts *o, const char *suites, const char *g
 
 static void add_finding(struct scan *s, const char *severity, const char *title, const char *fix)
 {
-    if (s->findings_n < sizeof s->findings / sizeof s->findings[0]) {
+    if (s->findings_n < MICA_ARRAY_LEN(s->findings)) {
         struct finding *f = &s->findings[s->findings_n++];
         f->severity = severity;
         snprintf(f->title, sizeof f->title, "%s", title);
@@ -425,9 +425,10 @@ static void probe_suites(struct scan *s)
     /* the server's order: offer what is left, see what it takes, remove it, again */
     while (n > 0) {
         char list[512] = "", chose[48] = "";
-        for (size_t i = 0; i < n; i++) {
-            strcat(list, i > 0 ? ":" : "");
-            strcat(list, offered[i]);
+        size_t at = 0;
+        for (size_t i = 0; i < n && at < sizeof list; i++) {
+            at +=
+                (size_t)snprintf(list + at, sizeof list - at, "%s%s", i > 0 ? ":" : "", offered[i]);
         }
         if (!accepts(s->o, list, NULL, NULL, chose, sizeof chose, NULL)) {
             break;
@@ -547,8 +548,8 @@ static void probe_session(struct scan *s)
             h = strstr(resp, "\nstrict-transport-security:");
             if (h != NULL) {
                 s->hsts = true;
-                snprintf(s->hsts_value, sizeof s->hsts_value, "%.*s",
-                         (int)strcspn(h + 28, "\r\n"), h + 28);
+                snprintf(s->hsts_value, sizeof s->hsts_value, "%.*s", (int)strcspn(h + 28, "\r\n"),
+                         h + 28);
             }
         }
         (void)mica_io_close(io);
@@ -565,13 +566,12 @@ static void probe_session(struct scan *s)
         memcpy(blob, t.session, blob_len);
         progress(s->o, "resumption and 0-RTT");
         int fd = tcp_open(s->o);
-        if (fd >= 0 && mica_io_wrap_resume(cfg, fd, s->o->servername, blob, blob_len, &io) ==
-                           MICA_OK) {
+        if (fd >= 0 &&
+            mica_io_wrap_resume(cfg, fd, s->o->servername, blob, blob_len, &io) == MICA_OK) {
             (void)mica_io_write_early(io, early, sizeof early - 1, &w);
             if (mica_io_handshake(io) == MICA_OK) {
                 s->resumed = mica_conn_resumed(mica_io_conn(io)) != 0;
-                s->early_accepted =
-                    mica_conn_early_data(mica_io_conn(io)) == MICA_EARLY_ACCEPTED;
+                s->early_accepted = mica_conn_early_data(mica_io_conn(io)) == MICA_EARLY_ACCEPTED;
                 (void)mica_io_close(io);
             }
             mica_io_free(io);
@@ -582,7 +582,8 @@ static void probe_session(struct scan *s)
     mica_config_free(cfg);
     /* the certificate, verified as mica client would */
     cfg = mica_config_new();
-    if (cfg != NULL && (s->o->cafile == NULL || mica_config_set_ca_file(cfg, s->o->cafile) == MICA_OK) &&
+    if (cfg != NULL &&
+        (s->o->cafile == NULL || mica_config_set_ca_file(cfg, s->o->cafile) == MICA_OK) &&
         s->o->servername != NULL) {
         err = handshake(s->o, cfg, NULL, 0, &io);
         s->verified = err == MICA_OK;
@@ -599,7 +600,7 @@ static void probe_session(struct scan *s)
 
 /* ---- findings and grade ------------------------------------------------------------- */
 
-static bool has_name(char list[][32], size_t n, const char *name)
+static bool has_name(const char (*list)[32], size_t n, const char *name)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(list[i], name) == 0) {
@@ -653,8 +654,7 @@ static void judge(struct scan *s)
     if (s->certs_n > 0) {
         long days = (long)((s->certs[0].not_after_s - (int64_t)now) / 86400);
         if (s->certs[0].not_after_s < (int64_t)now) {
-            add_finding(s, "critical", "the certificate has expired",
-                        "Renew the certificate now.");
+            add_finding(s, "critical", "the certificate has expired", "Renew the certificate now.");
         } else if (days < 30) {
             snprintf(t, sizeof t, "the certificate expires in %ld days", days);
             add_finding(s, "medium", t, "Renew the certificate, and automate renewal.");
@@ -727,12 +727,12 @@ static void json_str(FILE *f, const char *v)
     fputc('"', f);
 }
 
-static void json_list(FILE *f, const char *key, char list[][48], size_t n, size_t stride)
+static void json_list(FILE *f, const char *key, const char *list, size_t n, size_t stride)
 {
     fprintf(f, ",\n  \"%s\": [", key);
     for (size_t i = 0; i < n; i++) {
         fputs(i > 0 ? ", " : "", f);
-        json_str(f, (const char *)list + i * stride);
+        json_str(f, list + i * stride);
     }
     fputc(']', f);
 }
@@ -747,13 +747,13 @@ static void print_json(const struct scan *s, FILE *f)
                 s->versions[i] ? "true" : "false");
     }
     fputc('}', f);
-    json_list(f, "tls13_cipher_suites", (char(*)[48])s->suites, s->suites_n, 48);
+    json_list(f, "tls13_cipher_suites", s->suites[0], s->suites_n, sizeof s->suites[0]);
     fprintf(f, ",\n  \"server_cipher_order\": %s", s->server_order ? "true" : "false");
-    json_list(f, "groups", (char(*)[48])s->groups, s->groups_n, 32);
-    json_list(f, "groups_needing_hrr", (char(*)[48])s->hrr_groups, s->hrr_n, 32);
+    json_list(f, "groups", s->groups[0], s->groups_n, sizeof s->groups[0]);
+    json_list(f, "groups_needing_hrr", s->hrr_groups[0], s->hrr_n, sizeof s->hrr_groups[0]);
     fputs(",\n  \"preferred_group\": ", f);
     json_str(f, s->preferred_group);
-    json_list(f, "signature_schemes", (char(*)[48])s->sigs, s->sigs_n, 48);
+    json_list(f, "signature_schemes", s->sigs[0], s->sigs_n, sizeof s->sigs[0]);
     fputs(",\n  \"alpn\": ", f);
     json_str(f, s->alpn);
     fputs(",\n  \"certificate\": {\"verified\": ", f);
@@ -794,7 +794,9 @@ static void print_json(const struct scan *s, FILE *f)
             s->tickets, s->ticket_lifetime, s->resumed ? "true" : "false", s->max_early,
             s->early_accepted ? "true" : "false");
     fprintf(f, ",\n  \"downgrade_sentinel\": %s",
-            !s->downgrade_checked ? "null" : s->downgrade_sentinel ? "true" : "false");
+            !s->downgrade_checked   ? "null"
+            : s->downgrade_sentinel ? "true"
+                                    : "false");
     fputs(",\n  \"hsts\": ", f);
     if (s->hsts) {
         json_str(f, s->hsts_value);
@@ -820,20 +822,23 @@ static void print_text(const struct scan *s, FILE *f)
     fprintf(f, "%s\n\nprotocol versions\n", s->o->target);
     for (int i = 0; i < 5; i++) {
         fprintf(f, "  %-8s %s\n", version_names[i],
-                !s->probed[i] ? "not probed (unreachable)" : s->versions[i] ? "yes" : "no");
+                !s->probed[i]    ? "not probed (unreachable)"
+                : s->versions[i] ? "yes"
+                                 : "no");
     }
     if (s->downgrade_checked) {
         fprintf(f, "  downgrade sentinel in TLS 1.2 answers: %s\n",
                 s->downgrade_sentinel ? "yes" : "no");
     }
-    fprintf(f, "\nTLS 1.3 cipher suites (%s order)\n", s->server_order ? "the server's" : "the client's");
+    fprintf(f, "\nTLS 1.3 cipher suites (%s order)\n",
+            s->server_order ? "the server's" : "the client's");
     for (size_t i = 0; i < s->suites_n; i++) {
         fprintf(f, "  %zu. %s\n", i + 1, s->suites[i]);
     }
     fputs("\ngroups (each alone)\n", f);
     for (size_t i = 0; i < s->groups_n; i++) {
         fprintf(f, "  %s%s\n", s->groups[i],
-                has_name((char(*)[32])s->hrr_groups, s->hrr_n, s->groups[i])
+                has_name(s->hrr_groups, s->hrr_n, s->groups[i])
                     ? "  (preferred over x25519: asked for with a HelloRetryRequest)"
                     : "");
     }
@@ -846,15 +851,17 @@ static void print_text(const struct scan *s, FILE *f)
             s->verified ? "" : ": ", s->verified ? "" : s->verify_error);
     for (size_t i = 0; i < s->certs_n; i++) {
         const struct mica_cert_info *c = &s->certs[i];
-        fprintf(f, "  %zu. %s\n     issuer %s, %s, %s, valid until %s (%lld days)\n", i,
-                c->subject, c->issuer, c->key, c->signature_algorithm, c->not_after,
+        fprintf(f, "  %zu. %s\n     issuer %s, %s, %s, valid until %s (%lld days)\n", i, c->subject,
+                c->issuer, c->key, c->signature_algorithm, c->not_after,
                 (long long)((c->not_after_s - (int64_t)time(NULL)) / 86400));
     }
     fprintf(f, "  OCSP stapled: %s\n", s->ocsp_stapled ? "yes" : "no");
     fprintf(f, "\nALPN (offered h2, http/1.1): %s\n", s->alpn);
     fprintf(f, "session tickets: %u (lifetime %u s), resumption: %s, 0-RTT: %s\n", s->tickets,
             s->ticket_lifetime, s->resumed ? "yes" : "no",
-            s->early_accepted ? "accepted" : s->max_early > 0 ? "offered, not accepted" : "no");
+            s->early_accepted  ? "accepted"
+            : s->max_early > 0 ? "offered, not accepted"
+                               : "no");
     fprintf(f, "HSTS: %s\n", s->hsts ? s->hsts_value : "none");
     fprintf(f, "\nfindings\n");
     for (size_t i = 0; i < s->findings_n; i++) {
@@ -869,26 +876,25 @@ static void print_text(const struct scan *s, FILE *f)
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: mica scan [options] HOST[:PORT]\n"
-            "\n"
-            "Probe a TLS server and grade its configuration: protocol versions (SSL 3.0 to\n"
-            "TLS 1.3; legacy versions with hand-built ClientHellos, no legacy handshake),\n"
-            "TLS 1.3 cipher suites in the server's order, key exchange groups (and which\n"
-            "it asks for with a HelloRetryRequest), signature schemes, the certificate\n"
-            "verified as mica client does, OCSP stapling, ALPN, session tickets,\n"
-            "resumption, 0-RTT, the TLS 1.3 downgrade sentinel and HSTS. Each finding has\n"
-            "a severity and a one-sentence fix; the grade follows from the worst.\n"
-            "\n"
-            "options:\n"
-            "  --servername NAME  the name for SNI and the certificate (default: HOST)\n"
-            "  --cafile FILE      verify the certificate against FILE instead of the system\n"
-            "                     trust store\n"
-            "  --timeout SEC      give up a probe after SEC seconds (default 5)\n"
-            "  --json             the result as one JSON document on standard output\n"
-            "  --help             this text\n"
-            "\n"
-            "exit status: 0 scanned, 1 the server could not be reached, 2 usage.\n");
+    fprintf(f, "usage: mica scan [options] HOST[:PORT]\n"
+               "\n"
+               "Probe a TLS server and grade its configuration: protocol versions (SSL 3.0 to\n"
+               "TLS 1.3; legacy versions with hand-built ClientHellos, no legacy handshake),\n"
+               "TLS 1.3 cipher suites in the server's order, key exchange groups (and which\n"
+               "it asks for with a HelloRetryRequest), signature schemes, the certificate\n"
+               "verified as mica client does, OCSP stapling, ALPN, session tickets,\n"
+               "resumption, 0-RTT, the TLS 1.3 downgrade sentinel and HSTS. Each finding has\n"
+               "a severity and a one-sentence fix; the grade follows from the worst.\n"
+               "\n"
+               "options:\n"
+               "  --servername NAME  the name for SNI and the certificate (default: HOST)\n"
+               "  --cafile FILE      verify the certificate against FILE instead of the system\n"
+               "                     trust store\n"
+               "  --timeout SEC      give up a probe after SEC seconds (default 5)\n"
+               "  --json             the result as one JSON document on standard output\n"
+               "  --help             this text\n"
+               "\n"
+               "exit status: 0 scanned, 1 the server could not be reached, 2 usage.\n");
 }
 
 int cmd_scan(int argc, char **argv)
