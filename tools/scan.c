@@ -646,10 +646,27 @@ static void judge(struct scan *s)
                     "computer.");
     }
     if (s->have_cert && !s->verified) {
-        snprintf(t, sizeof t, "the certificate does not verify");
-        add_finding(s, "critical", t,
-                    s->verify_error[0] != '\0' ? s->verify_error
-                                               : "Serve a chain that leads to a trusted root.");
+        const char *fix = "Serve a chain that leads to a trusted root.";
+        switch ((mica_err)s->verify_code) {
+        case MICA_E_CERT_HOSTNAME:
+            fix = "Serve a certificate whose subjectAltName covers the name clients use.";
+            break;
+        case MICA_E_CERT_EXPIRED: fix = "Renew the certificate, and automate renewal."; break;
+        case MICA_E_CERT_WEAK:
+            fix = "Use an ECDSA P-256 or RSA 2048+ key and a SHA-256 signature.";
+            break;
+        case MICA_E_CERT_UNTRUSTED:
+            if (strstr(s->verify_error, "does not send its intermediate") != NULL) {
+                fix = "Send the intermediate certificate(s) after the leaf: the chain is "
+                      "incomplete.";
+            }
+            break;
+        case MICA_E_CERT_REVOKED: fix = "Get a new certificate: this one is revoked."; break;
+        default: break;
+        }
+        snprintf(t, sizeof t, "the certificate does not verify: %.120s%s", s->verify_error,
+                 strlen(s->verify_error) > 120 ? "..." : "");
+        add_finding(s, "critical", t, fix);
     }
     if (s->certs_n > 0) {
         long days = (long)((s->certs[0].not_after_s - (int64_t)now) / 86400);
