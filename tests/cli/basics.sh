@@ -15,14 +15,10 @@ if [ $# -ne 1 ]; then
 fi
 mica=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-cli.XXXXXX") || exit 2
-trap 'rm -rf "$tmp"' EXIT INT TERM
-
-bad=0
-fail() {
-    echo "cli: FAIL: $*"
-    bad=1
-}
+me=cli
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
 
 # run NAME ARGS...: stdout, stderr and status of `mica ARGS` into $tmp/NAME.{out,err,rc}
 run() {

@@ -34,26 +34,11 @@ if ! command -v python3 >/dev/null 2>&1; then
     echo "client_options: SKIP: python3 is needed for the test servers"
     exit 77
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-co.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "client_options: FAIL: $*"
-    bad=1
-}
-to=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 30"
-fi
+me=client_options
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 30
 
 # start_server NAME ADDR-HOST ARGS...: mica server on ADDR-HOST:$port; sets srv_port.
 # Returns 1 (after a message) when it cannot listen.
@@ -61,32 +46,11 @@ start_server() {
     name=$1
     ahost=$2
     shift 2
-    tries=0
-    while :; do
-        "$mica" server --accept "$ahost:$port" "$@" 2>"$tmp/$name.log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if grep -q 'listening on' "$tmp/$name.log"; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$tmp/$name.log" 'listening on' \
+        "$mica" server --accept "$ahost:@PORT@" "$@" || {
         echo "client_options: cannot start mica server $*: $(cat "$tmp/$name.log")"
         return 1
-    done
+    }
 }
 
 # The Python helpers: one server per mode, on a port the kernel picks, printed first.

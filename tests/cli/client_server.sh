@@ -31,28 +31,13 @@ if ! command -v openssl >/dev/null 2>&1; then
     echo "cli: SKIP: openssl is needed to make test certificates"
     exit 77
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-cs.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "cli: FAIL: $*"
-    bad=1
-}
+me=cli
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
 
 # A hung peer must fail the test, not hang it.
-to=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 30"
-fi
+use_timeout 30
 
 # ---- certificates: a CA and a leaf for localhost and 127.0.0.1, both ECDSA P-256 ----
 (
@@ -79,33 +64,12 @@ fi
 start_server() {
     name=$1
     shift
-    tries=0
-    while :; do
-        "$mica" server --accept "127.0.0.1:$port" "$@" 2>"$tmp/$name.log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if grep -q 'listening on' "$tmp/$name.log"; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$tmp/$name.log" 'listening on' \
+        "$mica" server --accept 127.0.0.1:@PORT@ "$@" || {
         echo "cli: cannot start mica server $*:" >&2
         cat "$tmp/$name.log" >&2
         exit 1
-    done
+    }
 }
 
 # client NAME ARGS... < input: mica client ARGS; $tmp/NAME.{out,err,rc}

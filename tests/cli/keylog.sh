@@ -30,24 +30,11 @@ certs="$top/tests/vectors/certs"
 unset SSLKEYLOGFILE
 port=$((47000 + 3 * ($$ % 900)))
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-keylog.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "keylog: FAIL: $*"
-    bad=1
-}
-to=""
-command -v timeout >/dev/null 2>&1 && to="timeout 20"
+me=keylog
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 20 20
 
 line_re='^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIENT_TRAFFIC_SECRET_0|SERVER_TRAFFIC_SECRET_0|EXPORTER_SECRET) [0-9a-f]{64} ([0-9a-f]{64}|[0-9a-f]{96})$'
 
@@ -55,34 +42,13 @@ line_re='^(CLIENT_HANDSHAKE_TRAFFIC_SECRET|SERVER_HANDSHAKE_TRAFFIC_SECRET|CLIEN
 start_server() {
     name=$1
     shift
-    tries=0
-    while :; do
-        $to "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-            --accept "127.0.0.1:$port" --echo "$@" 2>"$tmp/$name.log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 50 ]; do
-            if grep -qs 'listening on' "$tmp/$name.log"; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$tmp/$name.log" 'listening on' "$mica" server \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept 127.0.0.1:@PORT@ --echo "$@" || {
         echo "keylog: cannot start mica server $*:" >&2
         cat "$tmp/$name.log" >&2
         exit 1
-    done
+    }
 }
 
 # client NAME ARGS...: echo a line through mica client ARGS; $tmp/NAME.{out,err,rc}

@@ -34,59 +34,22 @@ fi
 top=$(cd "$(dirname "$0")/../.." && pwd)
 certs="$top/tests/vectors/certs"
 port=$((59000 + 2 * ($$ % 400)))
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-root.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "root: FAIL: $*"
-    bad=1
-}
-to=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 20"
-fi
+me=root
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 20
 
 # start_server NAME ARGS...: mica server on 127.0.0.1:$port; sets srv_port
 start_server() {
     name=$1
     shift
-    tries=0
-    while :; do
-        "$mica" server --accept "127.0.0.1:$port" --cert "$certs/ecdsa-p256.chain.pem" \
-            --key "$certs/ecdsa-p256.key" --access-log "$tmp/$name.access" "$@" \
-            2>"$tmp/$name.log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if grep -qs 'listening on' "$tmp/$name.log"; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qsi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$tmp/$name.log" 'listening on' "$mica" server --accept 127.0.0.1:@PORT@ \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --access-log "$tmp/$name.access" "$@" || {
         echo "root: cannot start mica server $*: $(cat "$tmp/$name.log")"
         exit 1
-    done
+    }
 }
 
 # get PORT PATH [CURL ARGS...]: the body in $tmp/body, the headers in $tmp/head, and

@@ -27,60 +27,23 @@ command -v openssl >/dev/null 2>&1 || {
     echo "server_admin: SKIP: openssl is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-admin.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do
-        kill "$p" 2>/dev/null
-    done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "server_admin: FAIL: $*"
-    bad=1
-}
-to=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 20"
-fi
+me=server_admin
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 20
 
 # start NAME WANT ARGS...: mica server ARGS on 127.0.0.1:$port (--accept is added) until
 # WANT lines say "listening on"; sets srv_pid, srv_port, srv_log
 start() {
-    name=$1
+    srv_log=$tmp/$1.log
     want=$2
     shift 2
-    tries=0
-    while :; do
-        srv_log=$tmp/$name.log
-        "$mica" server --accept "127.0.0.1:$port" "$@" 2>"$srv_log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if [ -f "$srv_log" ] && [ "$(grep -c 'listening on' "$srv_log")" -ge "$want" ]; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server -n "$want" "$srv_log" 'listening on' \
+        "$mica" server --accept 127.0.0.1:@PORT@ "$@" || {
         fail "cannot start mica server $*: $(cat "$srv_log")"
         return 1
-    done
+    }
 }
 # stop: SIGTERM; the server must exit 0
 stop() {
@@ -147,11 +110,7 @@ if start hup 1 --cert "$tmp/cur.pem" --key "$tmp/cur.key" --www; then
     cp "$certs/rsa2048.chain.pem" "$tmp/cur.pem"
     cp "$certs/rsa2048.key" "$tmp/cur.key"
     kill -HUP "$srv_pid"
-    i=0
-    while [ $i -lt 50 ] && ! grep -q 'SIGHUP: reloaded' "$srv_log"; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    await "$srv_log" 'SIGHUP: reloaded'
     line=$(brief)
     case $line in
     *rsa_pss_rsae_sha256*) ;;
@@ -164,11 +123,7 @@ if start hup 1 --cert "$tmp/cur.pem" --key "$tmp/cur.key" --www; then
     esac
     echo broken >"$tmp/cur.pem"
     kill -HUP "$srv_pid"
-    i=0
-    while [ $i -lt 50 ] && ! grep -q 'not reloaded' "$srv_log"; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    await "$srv_log" 'not reloaded'
     grep -q 'SIGHUP: not reloaded; still serving the previous certificates' "$srv_log" ||
         fail "SIGHUP with a broken file: $(cat "$srv_log")"
     line=$(brief)
@@ -190,11 +145,7 @@ if start workers 2 --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256
     grep -q '^5 of 6 connections resumed, 5 with early data accepted' "$tmp/rc.err" ||
         fail "--workers 2: resumption and 0-RTT across the workers: $(cat "$tmp/rc.err")"
     kill -HUP "$srv_pid"
-    i=0
-    while [ $i -lt 50 ] && [ "$(grep -c 'SIGHUP: reloaded' "$srv_log")" -lt 2 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
+    await "$srv_log" 'SIGHUP: reloaded' 2
     [ "$(grep -c 'SIGHUP: reloaded' "$srv_log")" = 2 ] ||
         fail "--workers 2: SIGHUP did not reach both workers: $(cat "$srv_log")"
     stop

@@ -26,53 +26,22 @@ command -v curl >/dev/null 2>&1 || {
     echo "server_log: SKIP: curl is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-sl.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-bad=0
-fail() {
-    echo "server_log: FAIL: $*"
-    bad=1
-}
-to=""
-command -v timeout >/dev/null 2>&1 && to="timeout 30"
+me=server_log
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 30
 
 # start NAME ARGS...: mica server on 127.0.0.1:$port; stderr in $tmp/NAME.log
 start() {
     name=$1
     shift
-    tries=0
-    while :; do
-        "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-            --accept "127.0.0.1:$port" "$@" 2>"$tmp/$name.log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            grep -q 'listening on' "$tmp/$name.log" && {
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            }
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$tmp/$name.log" 'listening on' "$mica" server \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept 127.0.0.1:@PORT@ "$@" || {
         echo "server_log: cannot start mica server: $(cat "$tmp/$name.log")" >&2
         exit 1
-    done
+    }
 }
 stop() {
     kill "$srv_pid" 2>/dev/null

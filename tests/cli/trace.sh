@@ -8,34 +8,19 @@ unset SSLKEYLOGFILE
 mica=$1
 top=$(cd "$(dirname "$0")/../.." && pwd)
 certs="$top/tests/vectors/certs"
-tmp=$(mktemp -d)
-server=""
-fail=0
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-bad() {
-    echo "trace: FAIL: $*"
-    fail=1
-}
+me=trace
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
 
 port=$((48000 + $$ % 900))
-for _ in 1 2 3 4 5; do
-    "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-        --accept "127.0.0.1:$port" --echo --groups secp384r1 2>"$tmp/server.log" &
-    server=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        grep -q listening "$tmp/server.log" && break
-        sleep 0.2
-    done
-    grep -q listening "$tmp/server.log" && break
-    kill "$server" 2>/dev/null
-    server=""
-    port=$((port + 7))
-done
-[ -n "$server" ] || { echo "trace: could not start mica server"; exit 1; }
+spawn_server "$tmp/server.log" 'listening on' "$mica" server \
+    --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+    --accept 127.0.0.1:@PORT@ --echo --groups secp384r1 || {
+    echo "trace: could not start mica server"
+    exit 1
+}
+port=$srv_port
 client() {
     timeout 20 "$mica" client --cafile "$certs/ca.pem" --servername localhost "$@" \
         "127.0.0.1:$port" </dev/null
@@ -43,8 +28,8 @@ client() {
 
 # the report: the client offers x25519 first, the server wants secp384r1: one HRR
 client --json --groups x25519:secp384r1 >"$tmp/report.json" 2>"$tmp/report.err" ||
-    bad "--json exited $?: $(cat "$tmp/report.err")"
-python3 - "$tmp/report.json" <<'PY' || fail=1
+    fail "--json exited $?: $(cat "$tmp/report.err")"
+python3 - "$tmp/report.json" <<'PY' || bad=1
 import json, sys
 r = json.load(open(sys.argv[1]))
 want = {"version": "TLSv1.3", "cipher": "TLS_AES_128_GCM_SHA256", "group": "secp384r1",
@@ -75,8 +60,8 @@ PY
 
 # JSON Lines: every line an event of schema 1
 client --trace-json --quiet --groups x25519:secp384r1 2>"$tmp/events.jsonl" >/dev/null ||
-    bad "--trace-json exited $?"
-python3 - "$tmp/events.jsonl" <<'PY' || fail=1
+    fail "--trace-json exited $?"
+python3 - "$tmp/events.jsonl" <<'PY' || bad=1
 import json, sys
 kinds = set(); names = []
 for line in open(sys.argv[1]):
@@ -91,29 +76,29 @@ if not need <= kinds or "HelloRetryRequest" not in names or "CONNECTED" not in n
 PY
 
 # the narration
-client --trace --groups x25519:secp384r1 >/dev/null 2>"$tmp/narration.txt" || bad "--trace exited $?"
+client --trace --groups x25519:secp384r1 >/dev/null 2>"$tmp/narration.txt" || fail "--trace exited $?"
 grep -q "^<- ServerHello .* -- server chose TLS_AES_128_GCM_SHA256 and secp384r1. Both sides now compute the same shared secret" "$tmp/narration.txt" ||
-    bad "the narration does not explain the ServerHello: $(head -5 "$tmp/narration.txt")"
+    fail "the narration does not explain the ServerHello: $(head -5 "$tmp/narration.txt")"
 grep -q "^<- HelloRetryRequest .*asks for secp384r1" "$tmp/narration.txt" ||
-    bad "the narration does not explain the HelloRetryRequest"
-grep -q "^summary: 2 round trips" "$tmp/narration.txt" || bad "no summary line"
+    fail "the narration does not explain the HelloRetryRequest"
+grep -q "^summary: 2 round trips" "$tmp/narration.txt" || fail "no summary line"
 
 # a failure still gives a report, with the reason
-client --json --servername wrong.example >"$tmp/fail.json" 2>/dev/null && bad "a wrong name passed"
+client --json --servername wrong.example >"$tmp/fail.json" 2>/dev/null && fail "a wrong name passed"
 python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
 sys.exit(0 if r["verified"] is False and "does not cover wrong.example" in (r["verify_error"] or "") else 1)
-' "$tmp/fail.json" || bad "the failure report lacks the reason: $(cat "$tmp/fail.json" | head -12)"
+' "$tmp/fail.json" || fail "the failure report lacks the reason: $(cat "$tmp/fail.json" | head -12)"
 
 # the diagrams: Mermaid text and an SVG that parses, draws each message, and renders
-client --diagram "$tmp/hs.mmd" --quiet --groups x25519:secp384r1 >/dev/null 2>&1 || bad "--diagram .mmd"
+client --diagram "$tmp/hs.mmd" --quiet --groups x25519:secp384r1 >/dev/null 2>&1 || fail "--diagram .mmd"
 grep -q '^sequenceDiagram' "$tmp/hs.mmd" && grep -q 'S->>C: HelloRetryRequest' "$tmp/hs.mmd" &&
     grep -q 'Note over C,S: round trip 2' "$tmp/hs.mmd" ||
-    bad "the Mermaid diagram lacks the HRR round trip: $(cat "$tmp/hs.mmd")"
-[ "$(grep -c 'round trip' "$tmp/hs.mmd")" = 3 ] || bad "round trips in the Mermaid diagram"
-client --diagram "$tmp/hs.svg" --quiet >/dev/null 2>&1 || bad "--diagram .svg"
-python3 - "$tmp/hs.svg" <<'PY' || fail=1
+    fail "the Mermaid diagram lacks the HRR round trip: $(cat "$tmp/hs.mmd")"
+[ "$(grep -c 'round trip' "$tmp/hs.mmd")" = 3 ] || fail "round trips in the Mermaid diagram"
+client --diagram "$tmp/hs.svg" --quiet >/dev/null 2>&1 || fail "--diagram .svg"
+python3 - "$tmp/hs.svg" <<'PY' || bad=1
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 ns = "{http://www.w3.org/2000/svg}"
@@ -134,9 +119,9 @@ if [ -n "$browser" ]; then
         --user-data-dir="$tmp/profile" --window-size="780,$((h + 20))" \
         --screenshot="$tmp/hs.png" "file://$tmp/hs.svg" >/dev/null 2>&1
     size=$(wc -c <"$tmp/hs.png" 2>/dev/null || echo 0)
-    [ "$size" -gt 10000 ] || bad "Chromium did not render the SVG ($size bytes)"
+    [ "$size" -gt 10000 ] || fail "Chromium did not render the SVG ($size bytes)"
     if [ -n "${MICA_KEEP_DIAGRAM:-}" ]; then cp "$tmp/hs.png" "$tmp/hs.svg" "$MICA_KEEP_DIAGRAM"/; fi
 fi
 
-[ $fail -eq 0 ] && echo "trace: ok"
-exit $fail
+[ $bad -eq 0 ] && echo "trace: ok"
+exit $bad

@@ -79,49 +79,11 @@ command -v openssl >/dev/null 2>&1 || {
     echo "certs: SKIP: openssl is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-certs.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "certs: FAIL: $*"
-    bad=1
-}
-to=""
-to_srv=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 10"
-    to_srv="timeout 100"
-fi
-# excerpt FILE: a file's first lines, indented, for a failure message
-excerpt() {
-    if [ -s "$1" ]; then
-        printf '\n'
-        sed -n '1,25p' "$1" | sed 's/^/      | /'
-    else
-        printf ' (%s is empty)' "${1##*/}"
-    fi
-}
-# has FILE ERE WHAT: FILE has a line matching ERE
-has() {
-    grep -Eq -- "$2" "$1" || fail "$3: no line /$2/ in ${1##*/}:$(excerpt "$1")"
-}
-# hasnt FILE ERE WHAT: FILE has no line matching ERE
-hasnt() {
-    if grep -Eq -- "$2" "$1"; then
-        fail "$3: a line /$2/ in ${1##*/}:$(excerpt "$1")"
-    fi
-}
-# rm_pid PID: PID no longer needs stopping at exit
-rm_pid() {
-    pids=$(printf ' %s ' "$pids" | sed "s/ $1 / /")
-}
+me=certs
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 10 100
 # ere TEXT: TEXT with the characters special in an ERE escaped (for pins, in base64)
 ere() {
     printf '%s' "$1" | sed 's/[][\.*+?(){}|^$]/\\&/g'
@@ -292,57 +254,28 @@ serve() {
     name=$2
     shift 2
     srv_log=$tmp/$name.log
-    tries=0
-    while :; do
-        if [ "$srv_kind" = mica ]; then
-            $to_srv "$mica" server --accept "127.0.0.1:$port" --www --verbose "$@" \
-                </dev/null >/dev/null 2>"$srv_log" &
-            ready='listening on'
-            conn_ere=' result='
-        else
-            $to_srv openssl s_server -accept "127.0.0.1:$port" -www "$@" \
-                </dev/null >"$srv_log" 2>&1 &
-            ready='^ACCEPT'
-            conn_ere='SSL alert number [0-9]+'
-        fi
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            grep -Eq "$ready" "$srv_log" 2>/dev/null && return 0
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.05
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        rm_pid "$srv_pid"
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    if [ "$srv_kind" = mica ]; then
+        conn_ere=' result='
+        spawn_server "$srv_log" 'listening on' \
+            "$mica" server --accept 127.0.0.1:@PORT@ --www --verbose "$@"
+    else
+        conn_ere='SSL alert number [0-9]+'
+        spawn_server -a "$srv_log" '^ACCEPT' openssl s_server -accept 127.0.0.1:@PORT@ -www "$@"
+    fi || {
         fail "$name: cannot start the server:$(excerpt "$srv_log")"
         return 1
-    done
+    }
+    port=$srv_port # one server at a time: the next one takes the same port
 }
 # stop: stop the server; a mica server must exit 0 after SIGTERM with no sanitizer report
 # (s_server dies of the signal, which the shell would report on stderr)
 stop() {
-    kill "$srv_pid" 2>/dev/null
-    if [ "$srv_kind" != mica ]; then
+    if [ "$srv_kind" = mica ]; then
+        stop_server "$srv_pid" "$srv_log"
+    else
+        kill "$srv_pid" 2>/dev/null
         wait "$srv_pid" 2>/dev/null
         rm_pid "$srv_pid"
-        return 0
-    fi
-    wait "$srv_pid"
-    st=$?
-    rm_pid "$srv_pid"
-    [ "$st" = 0 ] ||
-        fail "mica server ${srv_log##*/} exited $st after SIGTERM:$(excerpt "$srv_log")"
-    if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
-        "$srv_log"; then
-        fail "mica server ${srv_log##*/}: sanitizer report:$(excerpt "$srv_log")"
     fi
 }
 # nconn: the number of connection lines the server has written

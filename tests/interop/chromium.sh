@@ -10,29 +10,19 @@ certs="$top/tests/vectors/certs"
 browser=$(command -v chromium || command -v chromium-browser || true)
 [ -n "$browser" ] || { echo "chromium: not installed (skip)"; exit 77; }
 
-tmp=$(mktemp -d)
-server=""
-cleanup() {
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+me=chromium
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
 
 port=$((45000 + $$ % 900))
-for _ in 1 2 3 4 5; do
-    "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-        --accept "127.0.0.1:$port" --www --verbose 2>"$tmp/server.log" &
-    server=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-        grep -q listening "$tmp/server.log" && break
-        sleep 0.2
-    done
-    grep -q listening "$tmp/server.log" && break
-    kill "$server" 2>/dev/null
-    server=""
-    port=$((port + 7))
-done
-[ -n "$server" ] || { echo "chromium: could not start mica server"; exit 1; }
+spawn_server "$tmp/server.log" 'listening on' "$mica" server \
+    --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+    --accept 127.0.0.1:@PORT@ --www --verbose || {
+    echo "chromium: could not start mica server"
+    exit 1
+}
+port=$srv_port
 
 # The flags the machine needs (no sandbox as root, no background networking on a closed
 # network); the test CA is not in Chromium's store, so certificate errors are ignored:
@@ -42,20 +32,19 @@ timeout 90 "$browser" --headless --no-sandbox --disable-gpu --disable-quic --no-
     --user-data-dir="$tmp/profile" --ignore-certificate-errors \
     --dump-dom "https://localhost:$port/" >"$tmp/page.html" 2>"$tmp/chromium.log"
 rc=$?
-fail=0
 if ! grep -q '<th>group</th><td>X25519MLKEM768</td>' "$tmp/page.html"; then
     echo "chromium: the page does not report X25519MLKEM768 (chromium exit $rc):"
     sed -n '1,40p' "$tmp/page.html"
     tail -5 "$tmp/chromium.log"
-    fail=1
+    bad=1
 fi
 if ! grep -q 'version=TLSv1.3 .*group=X25519MLKEM768' "$tmp/server.log"; then
     echo "chromium: mica server's log does not record X25519MLKEM768:"
     cat "$tmp/server.log"
-    fail=1
+    bad=1
 fi
-if [ $fail -eq 0 ]; then
+if [ $bad -eq 0 ]; then
     echo "chromium: $("$browser" --version 2>/dev/null | head -1) got the page over" \
         "$(grep -o 'version=.*' "$tmp/server.log" | head -1)"
 fi
-exit $fail
+exit $bad

@@ -52,88 +52,28 @@ command -v python3 >/dev/null 2>&1 || {
     echo "diagram_svg: SKIP: python3 is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-diagram.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "diagram_svg: FAIL: $*"
-    bad=1
-}
-to=""
-to_srv=""
-to_browser=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 10"
-    to_srv="timeout 100"
-    to_browser="timeout 30"
-fi
-# excerpt FILE: a file's first lines, indented, for a failure message
-excerpt() {
-    if [ -s "$1" ]; then
-        printf '\n'
-        sed -n '1,25p' "$1" | sed 's/^/      | /'
-    else
-        printf ' (%s is empty)' "${1##*/}"
-    fi
-}
-# has FILE ERE WHAT: FILE has a line matching ERE
-has() {
-    grep -Eq -- "$2" "$1" || fail "$3: no line /$2/ in ${1##*/}:$(excerpt "$1")"
-}
+me=diagram_svg
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 10 100
+to_browser=${to:+timeout 30}
 
 # start NAME ARGS...: mica server --www on 127.0.0.1:$port; stderr in $tmp/NAME.log.
 # Sets srv_pid, srv_port, srv_log.
 start() {
-    name=$1
+    srv_log=$tmp/$1.log
     shift
-    tries=0
-    srv_log=$tmp/$name.log
-    while :; do
-        $to_srv "$mica" server --cert "$certs/ecdsa-p256.chain.pem" \
-            --key "$certs/ecdsa-p256.key" --accept "127.0.0.1:$port" --www "$@" \
-            2>"$srv_log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            grep -q 'listening on' "$srv_log" && {
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            }
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$srv_log" 'listening on' "$mica" server \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept 127.0.0.1:@PORT@ --www "$@" || {
         echo "diagram_svg: cannot start mica server:$(excerpt "$srv_log")" >&2
         exit 1
-    done
+    }
 }
 # stop: SIGTERM to the server; it must exit 0 with no sanitizer report
 stop() {
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid"
-    st=$?
-    pids=$(printf ' %s ' "$pids" | sed "s/ $srv_pid / /")
-    [ "$st" = 0 ] || fail "mica server exited $st after SIGTERM:$(excerpt "$srv_log")"
-    if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
-        "$srv_log"; then
-        fail "mica server: sanitizer report:$(excerpt "$srv_log")"
-    fi
+    stop_server "$srv_pid" "$srv_log"
 }
 # client NAME ARGS...: mica client --diagram $tmp/NAME.svg --http / to the current server;
 # the page on $tmp/NAME.out, stderr (the summary) in $tmp/NAME.err

@@ -54,61 +54,16 @@ command -v openssl >/dev/null 2>&1 || {
     echo "early: SKIP: openssl is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-early.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
+me=early
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 10 60
 
-bad=0
-fail() {
-    echo "early: FAIL: $*"
-    bad=1
-}
-to=""
-to_srv=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 10"
-    to_srv="timeout 60"
-fi
-# excerpt FILE: a file's first lines, indented, for a failure message
-excerpt() {
-    if [ -s "$1" ]; then
-        printf '\n'
-        sed -n '1,25p' "$1" | sed 's/^/      | /'
-    else
-        printf ' (%s is empty)' "${1##*/}"
-    fi
-}
-# has FILE ERE WHAT: FILE has a line matching ERE
-has() {
-    grep -Eq -- "$2" "$1" || fail "$3: no line /$2/ in ${1##*/}:$(excerpt "$1")"
-}
-# hasnt FILE ERE WHAT: FILE has no line matching ERE
-hasnt() {
-    if grep -Eq -- "$2" "$1"; then
-        fail "$3: a line /$2/ in ${1##*/}:$(excerpt "$1")"
-    fi
-}
 # count FILE ERE N WHAT: FILE has exactly N lines matching ERE
 count() {
     got=$(grep -Ec -- "$2" "$1")
     [ "$got" = "$3" ] || fail "$4: $got lines /$2/ in ${1##*/}, want $3:$(excerpt "$1")"
-}
-# await FILE ERE: until FILE has a line matching ERE, at most 5 s
-await() {
-    i=0
-    while ! grep -Eq -- "$2" "$1" 2>/dev/null && [ $i -lt 50 ]; do
-        sleep 0.1
-        i=$((i + 1))
-    done
-}
-# rm_pid PID: PID no longer needs stopping at exit
-rm_pid() {
-    pids=$(printf ' %s ' "$pids" | sed "s/ $1 / /")
 }
 
 # start NAME ARGS...: mica server --www --early-data 16384 on 127.0.0.1:$port with an
@@ -117,49 +72,14 @@ rm_pid() {
 start() {
     name=$1
     shift
-    tries=0
     acc=$tmp/$name.access
     srv_log=$tmp/$name.log
-    while :; do
-        $to_srv "$mica" server --cert "$certs/ecdsa-p256.chain.pem" \
-            --key "$certs/ecdsa-p256.key" --accept "127.0.0.1:$port" --www \
-            --early-data 16384 --access-log "$acc" "$@" 2>"$srv_log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            grep -q 'listening on' "$srv_log" 2>/dev/null && {
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            }
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        rm_pid "$srv_pid"
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$srv_log" 'listening on' "$mica" server \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept 127.0.0.1:@PORT@ --www --early-data 16384 --access-log "$acc" "$@" || {
         echo "early: cannot start mica server $name:$(excerpt "$srv_log")" >&2
         exit 1
-    done
-}
-# stop PID LOG: SIGTERM to a mica server; it must exit 0 with no sanitizer report
-stop() {
-    kill "$1" 2>/dev/null
-    wait "$1"
-    st=$?
-    rm_pid "$1"
-    [ "$st" = 0 ] || fail "mica server ${2##*/} exited $st after SIGTERM:$(excerpt "$2")"
-    if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
-        "$2"; then
-        fail "mica server ${2##*/}: sanitizer report:$(excerpt "$2")"
-    fi
+    }
 }
 # nlines FILE: its number of lines (0 when it does not exist)
 nlines() {
@@ -270,35 +190,20 @@ echo "early: 3. mica client --sess-in --early-data -> openssl s_server -early_da
 fifo=$tmp/s_server.in
 mkfifo "$fifo" || exit 1
 slog=$tmp/s_server.log
-tries=0
-while :; do
-    sleep 60 >"$fifo" 2>/dev/null &
-    feed_pid=$!
-    pids="$pids $feed_pid"
-    $to_srv openssl s_server -accept "127.0.0.1:$port" -tls1_3 -early_data \
-        -num_tickets 2 -cert "$certs/ecdsa-p256.crt" -key "$certs/ecdsa-p256.key" \
-        -cert_chain "$ca" <"$fifo" >"$slog" 2>&1 &
-    peer_pid=$!
-    pids="$pids $peer_pid"
-    await "$slog" '^ACCEPT'
-    if grep -q '^ACCEPT' "$slog"; then
-        peer_port=$port
-        port=$((port + 1))
-        break
-    fi
-    kill "$peer_pid" "$feed_pid" 2>/dev/null
-    wait "$peer_pid" 2>/dev/null
-    rm_pid "$peer_pid"
+sleep 60 >"$fifo" 2>/dev/null &
+feed_pid=$!
+pids="$pids $feed_pid"
+if spawn_server -a -i "$fifo" "$slog" '^ACCEPT' openssl s_server -accept 127.0.0.1:@PORT@ \
+    -tls1_3 -early_data -num_tickets 2 -cert "$certs/ecdsa-p256.crt" \
+    -key "$certs/ecdsa-p256.key" -cert_chain "$ca"; then
+    peer_pid=$srv_pid
+    peer_port=$srv_port
+else
+    kill "$feed_pid" 2>/dev/null
     rm_pid "$feed_pid"
     peer_port=""
-    if grep -qi 'in use' "$slog" && [ $tries -lt 5 ]; then
-        tries=$((tries + 1))
-        port=$((port + 7))
-        continue
-    fi
     fail "3. cannot start openssl s_server:$(excerpt "$slog")"
-    break
-done
+fi
 if [ -n "$peer_port" ]; then
     mclient ossl-srv1 --sess-out "$tmp/ossl-srv.sess" "localhost:$peer_port"
     [ -s "$tmp/ossl-srv.sess" ] || fail "3. mica client --sess-out saved no session"
@@ -381,7 +286,7 @@ if command -v python3 >/dev/null 2>&1; then
         sed -n 2p "$tmp/noreplay.lines" | grep -Eq -- ' resumed=yes early_data=accepted ' ||
             fail "5. --anti-replay off: the replayed flight's early data was not accepted:$(excerpt "$tmp/noreplay.lines")"
     fi
-    stop "$srv_pid" "$srv_log"
+    stop_server "$srv_pid" "$srv_log"
 else
     echo "early: 5. SKIP: python3 is not installed"
 fi
@@ -413,7 +318,7 @@ has "$tmp/cache1.lines" "$resumed" "6. access log: the first use"
 has "$tmp/cache2.lines" "$full" "6. access log: the second use (resumed=no)"
 has "$tmp/cache3.lines" "$hdr sig=ecdsa_secp256r1_sha256 alpn=none resumed=no early_data=rejected $tail_ok" \
     "6. access log: the third use, with early data"
-stop "$srv_pid" "$srv_log"
+stop_server "$srv_pid" "$srv_log"
 
 # ---- 7. mica client --reconnect 2 --early-data --------------------------------------------
 c="7."
@@ -432,7 +337,7 @@ new_lines reconnect 3
 count "$tmp/reconnect.lines" "$full" 1 "7. access log: full handshakes"
 count "$tmp/reconnect.lines" "$accepted" 2 "7. access log: resumed with early data accepted"
 
-stop "$m_pid" "$m_log"
+stop_server "$m_pid" "$m_log"
 
 if [ $bad = 0 ]; then
     echo "early: ok"

@@ -58,8 +58,13 @@ if [ -n "$missing" ]; then
     exit 77
 fi
 
+# excerpt, has, rm_pid, spawn_server; this test has its own fail (per case), hasnt and
+# clean-up (which also closes the FIFO of an s_client case)
+me=interop
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-interop.XXXXXX") || exit 2
-pids=""
 cleanup() {
     exec 3>&- 2>/dev/null
     for p in $pids; do
@@ -117,19 +122,6 @@ case_end() { # [summary...]
   FAIL  $cname"
     fi
 }
-# excerpt FILE: a file's first lines, indented, for a failure message
-excerpt() {
-    if [ -s "$1" ]; then
-        printf '\n'
-        sed -n '1,25p' "$1" | sed 's/^/      | /'
-    else
-        printf ' (%s is empty)' "${1##*/}"
-    fi
-}
-# has FILE ERE WHAT: FILE has a line matching ERE
-has() {
-    grep -Eq -- "$2" "$1" || fail "$3: no line /$2/ in ${1##*/}:$(excerpt "$1")"
-}
 # hasnt FILE ERE WHAT
 hasnt() {
     if grep -Eq -- "$2" "$1"; then
@@ -143,10 +135,6 @@ sanitizer() {
         fail "ENGINE BUG: $2: sanitizer report:" \
             "$(grep -E -A8 'ERROR: |runtime error:' "$1" | head -20)"
     fi
-}
-# forget PID: a process that has been waited for is no longer ours to kill at exit
-forget() {
-    pids=$(printf ' %s ' "$pids" | sed "s/ $1 / /")
 }
 # wait_exit PID TENTHS: wait for PID to exit (killing it after TENTHS/10 s); sets st
 wait_exit() {
@@ -163,7 +151,7 @@ wait_exit() {
         wait "$1" 2>/dev/null
         st=$?
     fi
-    forget "$1"
+    rm_pid "$1"
 }
 
 # ---- names of the same thing in each peer ----
@@ -230,64 +218,32 @@ start_srv() {
     sname=$2
     shift 2
     srv_log=$tmp/$sname.srv
-    tries=0
     if [ $in_case = 0 ] && over_budget; then
         case_begin "$sname-start"
         case_end
         return 1
     fi
-    while :; do
-        case $skind in
-        ossl)
-            $to_srv openssl s_server -accept "127.0.0.1:$port" -naccept 1 -rev "$@" \
-                >"$srv_log" 2>&1 &
-            ready='^ACCEPT$'
-            ;;
-        gnutls)
-            $to_srv gnutls-serv -p "$port" "$@" >"$srv_log" 2>&1 &
-            ready="listening on IPv4 .* port $port\\.\\.\\.done"
-            ;;
-        mica)
-            $to_srv "$mica" server --accept "127.0.0.1:$port" "$@" 2>"$srv_log" &
-            ready='listening on'
-            ;;
-        py)
-            $to_srv python3 "$py_peer" server "$port" "$@" >"$srv_log" 2>&1 &
-            ready='^listening on'
-            ;;
-        esac
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if grep -Eq "$ready" "$srv_log" 2>/dev/null; then
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            grep -qi 'in use' "$srv_log" 2>/dev/null && break
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.05
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        forget "$srv_pid"
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
-        if [ $in_case = 0 ]; then
-            case_begin "$sname-start"
-            fail "cannot start the $skind server on 127.0.0.1:$port:$(excerpt "$srv_log")"
-            case_end
-        else
-            fail "cannot start the $skind server on 127.0.0.1:$port:$(excerpt "$srv_log")"
-        fi
-        port=$((port + 1))
-        return 1
-    done
+    case $skind in
+    ossl)
+        spawn_server -a "$srv_log" '^ACCEPT$' \
+            openssl s_server -accept 127.0.0.1:@PORT@ -naccept 1 -rev "$@"
+        ;;
+    gnutls)
+        spawn_server -a "$srv_log" 'listening on IPv4 .* port @PORT@\.\.\.done' \
+            gnutls-serv -p @PORT@ "$@"
+        ;;
+    mica) spawn_server "$srv_log" 'listening on' "$mica" server --accept 127.0.0.1:@PORT@ "$@" ;;
+    py) spawn_server -a "$srv_log" '^listening on' python3 "$py_peer" server @PORT@ "$@" ;;
+    esac && return 0
+    if [ $in_case = 0 ]; then
+        case_begin "$sname-start"
+        fail "cannot start the $skind server on 127.0.0.1:$port:$(excerpt "$srv_log")"
+        case_end
+    else
+        fail "cannot start the $skind server on 127.0.0.1:$port:$(excerpt "$srv_log")"
+    fi
+    port=$((port + 1))
+    return 1
 }
 # stop_srv: SIGTERM to the current server, wait for it; sets st
 stop_srv() {

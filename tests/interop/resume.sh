@@ -42,87 +42,28 @@ command -v openssl >/dev/null 2>&1 || {
     echo "resume: SKIP: openssl is needed"
     exit 77
 }
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-resume.XXXXXX") || exit 2
-pids=""
-cleanup() {
-    for p in $pids; do kill "$p" 2>/dev/null; done
-    rm -rf "$tmp"
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "resume: FAIL: $*"
-    bad=1
-}
-to=""
-to_srv=""
-if command -v timeout >/dev/null 2>&1; then
-    to="timeout 10"
-    to_srv="timeout 100"
-fi
-# excerpt FILE: a file's first lines, indented, for a failure message
-excerpt() {
-    if [ -s "$1" ]; then
-        printf '\n'
-        sed -n '1,25p' "$1" | sed 's/^/      | /'
-    else
-        printf ' (%s is empty)' "${1##*/}"
-    fi
-}
-# has FILE ERE WHAT: FILE has a line matching ERE
-has() {
-    grep -Eq -- "$2" "$1" || fail "$3: no line /$2/ in ${1##*/}:$(excerpt "$1")"
-}
+me=resume
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+use_timeout 10 100
 
 # start NAME ARGS...: mica server --www on 127.0.0.1:$port with an access log in
 # $tmp/NAME.access; stderr in $tmp/NAME.log. Sets srv_pid, srv_port, acc, srv_log.
 start() {
-    name=$1
+    acc=$tmp/$1.access
+    srv_log=$tmp/$1.log
     shift
-    tries=0
-    acc=$tmp/$name.access
-    srv_log=$tmp/$name.log
-    while :; do
-        $to_srv "$mica" server --cert "$certs/ecdsa-p256.chain.pem" \
-            --key "$certs/ecdsa-p256.key" --accept "127.0.0.1:$port" --www \
-            --access-log "$acc" "$@" 2>"$srv_log" &
-        srv_pid=$!
-        pids="$pids $srv_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            grep -q 'listening on' "$srv_log" && {
-                srv_port=$port
-                port=$((port + 1))
-                return 0
-            }
-            kill -0 "$srv_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$srv_pid" 2>/dev/null
-        wait "$srv_pid" 2>/dev/null
-        if grep -qi 'in use' "$srv_log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
+    spawn_server "$srv_log" 'listening on' "$mica" server \
+        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+        --accept 127.0.0.1:@PORT@ --www --access-log "$acc" "$@" || {
         echo "resume: cannot start mica server:$(excerpt "$srv_log")" >&2
         exit 1
-    done
+    }
 }
 # stop: SIGTERM to the server; it must exit 0 with no sanitizer report
 stop() {
-    kill "$srv_pid" 2>/dev/null
-    wait "$srv_pid"
-    st=$?
-    pids=$(printf ' %s ' "$pids" | sed "s/ $srv_pid / /")
-    [ "$st" = 0 ] || fail "mica server exited $st after SIGTERM:$(excerpt "$srv_log")"
-    if grep -Eq 'AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:' \
-        "$srv_log"; then
-        fail "mica server: sanitizer report:$(excerpt "$srv_log")"
-    fi
+    stop_server "$srv_pid" "$srv_log"
 }
 # wait_lines N: until the access log has N lines (a connection's line is written when it
 # ends, so the next client starts only after it), at most 5 s
@@ -262,44 +203,24 @@ line 2 "$full" "--no-tickets: the connection that offered a ticket"
 
 # ---- 5. mica client --reconnect against openssl s_server and gnutls-serv -------------------
 # start_peer ossl|gnutls: openssl s_server (127.0.0.1, 3 connections) or gnutls-serv --echo
-# (which cannot be told to listen on 127.0.0.1 only) on $port, moved up by 7 when in use.
-# Sets peer_port.
+# (which cannot be told to listen on 127.0.0.1 only) on $port, moved up by 7 when in use;
+# output in $tmp/ossl-srv.log or $tmp/gnutls-srv.log. Sets peer_pid and peer_port.
 start_peer() {
-    name=$1-srv
-    tries=0
-    while :; do
-        if [ "$1" = ossl ]; then
-            $to_srv openssl s_server -accept "127.0.0.1:$port" -naccept 3 -tls1_3 -rev \
-                -cert "$certs/ecdsa-p256.crt" -key "$certs/ecdsa-p256.key" \
-                -cert_chain "$ca" >"$tmp/$name.log" 2>&1 &
-        else
-            $to_srv gnutls-serv --port "$port" --echo \
-                --x509certfile "$certs/ecdsa-p256.chain.pem" \
-                --x509keyfile "$certs/ecdsa-p256.key" >"$tmp/$name.log" 2>&1 &
-        fi
-        peer_pid=$!
-        pids="$pids $peer_pid"
-        i=0
-        while [ $i -lt 100 ]; do
-            if grep -qE 'ACCEPT|[Ll]istening|ready' "$tmp/$name.log"; then
-                peer_port=$port
-                port=$((port + 1))
-                return 0
-            fi
-            kill -0 "$peer_pid" 2>/dev/null || break
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill "$peer_pid" 2>/dev/null
-        wait "$peer_pid" 2>/dev/null
-        if grep -qi 'in use' "$tmp/$name.log" && [ $tries -lt 5 ]; then
-            tries=$((tries + 1))
-            port=$((port + 7))
-            continue
-        fi
-        fail "$name: cannot start:$(excerpt "$tmp/$name.log")"
+    peer_log=$tmp/$1-srv.log
+    if [ "$1" = ossl ]; then
+        spawn_server -a "$peer_log" 'ACCEPT|[Ll]istening|ready' \
+            openssl s_server -accept 127.0.0.1:@PORT@ -naccept 3 -tls1_3 -rev \
+            -cert "$certs/ecdsa-p256.crt" -key "$certs/ecdsa-p256.key" -cert_chain "$ca"
+    else
+        spawn_server -a "$peer_log" 'ACCEPT|[Ll]istening|ready' \
+            gnutls-serv --port @PORT@ --echo \
+            --x509certfile "$certs/ecdsa-p256.chain.pem" --x509keyfile "$certs/ecdsa-p256.key"
+    fi || {
+        fail "$1-srv: cannot start:$(excerpt "$peer_log")"
         return 1
-    done
+    }
+    peer_pid=$srv_pid
+    peer_port=$srv_port
 }
 # reconnect NAME: mica client --reconnect 2 against 127.0.0.1:$peer_port, both resumed
 reconnect() {

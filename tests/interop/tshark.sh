@@ -32,52 +32,23 @@ command -v timeout >/dev/null 2>&1 || {
     exit 77
 }
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/mica-tshark.XXXXXX") || exit 2
-server=""
-capture=""
-cleanup() {
-    [ -n "$capture" ] && kill "$capture" 2>/dev/null
-    [ -n "$server" ] && kill "$server" 2>/dev/null
-    wait 2>/dev/null
-    if [ -n "${KEEP:-}" ]; then
-        echo "tshark: kept $tmp"
-    else
-        rm -rf "$tmp"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 1' HUP INT PIPE TERM
-
-bad=0
-fail() {
-    echo "tshark: FAIL: $*"
-    bad=1
-}
+me=tshark
+# shellcheck source=SCRIPTDIR/../lib.sh
+. "$(dirname "$0")/../lib.sh"
+make_tmp
+to_srv="timeout 60"
 
 # ---- mica server --www with a key log ----
 port=$((46000 + $$ % 900))
-for _ in 1 2 3 4 5; do
-    timeout 60 "$mica" server --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-        --accept "127.0.0.1:$port" --www --keylog "$tmp/keys" 2>"$tmp/server.log" &
-    server=$!
-    i=0
-    while [ $i -lt 50 ] && ! grep -qs 'listening on' "$tmp/server.log"; do
-        kill -0 "$server" 2>/dev/null || break
-        sleep 0.1
-        i=$((i + 1))
-    done
-    grep -qs 'listening on' "$tmp/server.log" && break
-    kill "$server" 2>/dev/null
-    wait "$server" 2>/dev/null
-    server=""
-    grep -qi 'in use' "$tmp/server.log" || break
-    port=$((port + 7))
-done
-if [ -z "$server" ]; then
+if ! spawn_server "$tmp/server.log" 'listening on' "$mica" server \
+    --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
+    --accept 127.0.0.1:@PORT@ --www --keylog "$tmp/keys"; then
     echo "tshark: FAIL: cannot start mica server:"
     cat "$tmp/server.log"
     exit 1
 fi
+server=$srv_pid
+port=$srv_port # the port to capture
 grep -q "^mica server: writing TLS secrets to $tmp/keys: anyone who reads it can decrypt" \
     "$tmp/server.log" || fail "mica server does not warn about the key log: $(cat "$tmp/server.log")"
 
@@ -93,6 +64,7 @@ cannot_capture() {
 }
 timeout 30 tshark -i lo -f "tcp port $port" -w "$tmp/cap.pcapng" >"$tmp/capture.log" 2>&1 &
 capture=$!
+pids="$pids $capture"
 i=0
 while [ $i -lt 100 ]; do
     grep -qs '^Capturing on' "$tmp/capture.log" && [ -s "$tmp/cap.pcapng" ] && break
@@ -119,10 +91,10 @@ grep -q "^mica: writing TLS secrets to $tmp/ckeys: anyone who reads it can decry
 sleep 0.5 # the FINs
 kill -INT "$capture" 2>/dev/null
 wait "$capture" 2>/dev/null
-capture=""
+rm_pid "$capture"
 kill "$server" 2>/dev/null
 wait "$server" 2>/dev/null
-server=""
+rm_pid "$server"
 
 for f in keys ckeys; do
     [ -s "$tmp/$f" ] || fail "the key log $f is empty"
