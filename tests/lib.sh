@@ -29,7 +29,9 @@
 #                            starts a server (under $to_srv) on $port and waits until it
 #                            listens (see below)
 #   stop_server PID LOG      SIGTERM to the mica server PID (stderr in LOG); it must exit 0
-#                            with no sanitizer report in LOG; sets st
+#                            within 10 s with no sanitizer report in LOG; sets st
+#   lib_reap PID LOG         waits (at most 10 s) for a server sent SIGTERM to exit; fails
+#                            and kills it (saying where it hangs) when it does not
 : "${me:?set me=NAME before sourcing tests/lib.sh}"
 
 bad=0
@@ -205,8 +207,41 @@ spawn_server() {
     done
 }
 
+# lib_exited PID: PID (a child of this shell) has exited: it is gone, or a zombie waiting
+# for wait (kill -0 succeeds on a zombie, so it cannot tell)
+lib_exited() {
+    lib_state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -c1)
+    [ -z "$lib_state" ] || [ "$lib_state" = Z ]
+}
+
+# lib_reap PID LOG: after a SIGTERM, waits (at most 10 s) for PID to exit. A server that
+# does not is a failure that says where it and its children are stuck (their state and
+# kernel wait channel, from /proc), then gets SIGKILL, so that a hang costs 10 s and a
+# message instead of the test's whole time limit
+lib_reap() {
+    lib_i=0
+    while ! lib_exited "$1" && [ $lib_i -lt 100 ]; do
+        sleep 0.1
+        lib_i=$((lib_i + 1))
+    done
+    if ! lib_exited "$1"; then
+        lib_where=""
+        # the process and its children (timeout(1) runs the server as its child)
+        for lib_p in "$1" $(grep -l "^PPid:[[:space:]]*$1\$" /proc/[0-9]*/status 2>/dev/null |
+            cut -d/ -f3); do
+            lib_where="$lib_where$(printf '\n      | pid %s %s: %s, wchan %s' "$lib_p" \
+                "$(tr '\0' ' ' <"/proc/$lib_p/cmdline" 2>/dev/null | cut -c1-60)" \
+                "$(grep '^State' "/proc/$lib_p/status" 2>/dev/null)" \
+                "$(cat "/proc/$lib_p/wchan" 2>/dev/null)")"
+            kill -KILL "$lib_p" 2>/dev/null
+        done
+        fail "server ${2##*/} still running 10 s after SIGTERM:$lib_where$(excerpt "$2")"
+    fi
+}
+
 stop_server() {
     kill "$1" 2>/dev/null
+    lib_reap "$1" "$2"
     wait "$1"
     st=$?
     rm_pid "$1"

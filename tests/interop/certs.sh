@@ -274,6 +274,7 @@ stop() {
         stop_server "$srv_pid" "$srv_log"
     else
         kill "$srv_pid" 2>/dev/null
+        lib_reap "$srv_pid" "$srv_log"
         wait "$srv_pid" 2>/dev/null
         rm_pid "$srv_pid"
     fi
