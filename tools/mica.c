@@ -17,6 +17,7 @@ static void usage(FILE *f)
                "  client      connect to a TLS 1.3 server and relay standard input/output\n"
                "  server      serve TLS 1.3: echo data back (--echo) or a status page (--www)\n"
                "  verify      verify a certificate chain on disk, with the reason when not\n"
+               "  scan        probe a TLS server's configuration, explain and grade it\n"
                "  list        the cipher suites, groups and signature schemes mica offers\n"
                "  errors      every error code with its TLS alert and sentence\n"
                "              (--markdown: the table docs/ERRORS.md is made of)\n"

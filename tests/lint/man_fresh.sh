@@ -1,6 +1,6 @@
 #!/bin/sh
 # man_fresh.sh <mica> [man-dir]: every long option that `mica CMD --help` prints, for
-# CMD in client, server and verify, is named in the man page docs/man/mica-CMD.1.
+# CMD in client, server, verify and scan, is named in the man page docs/man/mica-CMD.1.
 #
 # The pages are written by hand (roff, man(7)); this catches an option added to a
 # command's --help without a word in its page. An option counts as named when the
@@ -32,7 +32,7 @@ trap 'exit 2' INT TERM
 
 missing=0
 checked=0
-for cmd in client server verify; do
+for cmd in client server verify scan; do
     page=$mandir/mica-$cmd.1
     if [ ! -f "$page" ]; then
         echo "man_fresh: the page of mica $cmd is missing: $page"
@@ -71,5 +71,5 @@ if [ "$missing" -ne 0 ]; then
     echo "man_fresh: $missing option(s) missing from docs/man; describe them in the page"
     exit 1
 fi
-echo "man_fresh: ok ($checked options of mica client, server and verify --help, all in docs/man)"
+echo "man_fresh: ok ($checked options of mica client, server, verify and scan --help, all in docs/man)"
 exit 0
