@@ -95,7 +95,9 @@ struct scan {
     char suites[MAX_SUITES13][48];
     size_t suites_n;
     bool server_order; /* the server chooses by its own order */
-    /* TLS 1.2 suites, in the server's order */
+    /* the suites of the newest legacy version accepted (TLS 1.2, else 1.1, else 1.0),
+     * in the server's order; legacy_v its index in version_names, or -1 */
+    int legacy_v;
     uint16_t suites12[MAX_SUITES12];
     size_t suites12_n;
     bool server_order12;
@@ -359,8 +361,11 @@ static int legacy_probe(const struct scan_opts *o, unsigned version, const uint1
                                    0xc009, 0xc013, 0xc00a, 0xc014, 0x009c, 0x009d,
                                    0x002f, 0x0035, 0x000a, 0x0005, 0x0004};
     static const uint16_t groups[] = {0x001d, 0x0017, 0x0018, 0x0019};
-    static const uint16_t sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0804, 0x0805, 0x0806,
-                                       0x0401, 0x0501, 0x0601, 0x0203, 0x0201};
+    /* every scheme a TLS 1.2 server's certificate may need: without ed25519, ed448 or
+     * rsa_pss_pss_* a server with such a key has nothing to sign with and refuses */
+    static const uint16_t sigalgs[] = {0x0403, 0x0503, 0x0603, 0x0807, 0x0808, 0x0804,
+                                       0x0805, 0x0806, 0x0809, 0x080a, 0x080b, 0x0401,
+                                       0x0501, 0x0601, 0x0203, 0x0201};
     int64_t deadline = now_ms() + o->timeout_ms;
     struct buf w = {.n = 0};
     size_t rec, hs, exts;
@@ -708,21 +713,30 @@ static void probe_version(struct scan *s, int i)
     }
 }
 
-/* the TLS 1.2 suites in the server's order: offer all that are left, take its choice out */
+/* the suites of the newest legacy version the server accepts, in the server's order:
+ * offer all that are left, take its choice out */
 static void probe_suites12(struct scan *s)
 {
+    static const unsigned v[3] = {0x0301, 0x0302, 0x0303};
     uint16_t left[MICA_ARRAY_LEN(suites12)];
     size_t n = MICA_ARRAY_LEN(suites12);
     uint8_t random[32];
+    unsigned version;
+    char what[64];
 
-    progress(s, "TLS 1.2 cipher suites");
+    if (s->legacy_v < 1) {
+        return;
+    }
+    version = v[s->legacy_v - 1];
+    snprintf(what, sizeof what, "%s cipher suites", version_names[s->legacy_v]);
+    progress(s, what);
     for (size_t i = 0; i < n; i++) {
         left[i] = suites12[i].id;
     }
     while (n > 0 && s->suites12_n < MAX_SUITES12) {
         uint16_t chosen = 0;
         size_t k = n;
-        if (legacy_probe(s->o, 0x0303, left, n, &chosen, random) != 1) {
+        if (legacy_probe(s->o, version, left, n, &chosen, random) != 1) {
             break;
         }
         for (size_t i = 0; i < n; i++) {
@@ -741,7 +755,7 @@ static void probe_suites12(struct scan *s)
     if (s->suites12_n >= 2) {
         uint16_t two[2] = {s->suites12[1], s->suites12[0]}, chosen = 0;
         s->server_order12 =
-            legacy_probe(s->o, 0x0303, two, 2, &chosen, random) == 1 && chosen == s->suites12[0];
+            legacy_probe(s->o, version, two, 2, &chosen, random) == 1 && chosen == s->suites12[0];
     }
 }
 
@@ -1246,7 +1260,8 @@ static void scan_all(struct scan *s)
     s->total = (unsigned)n;
     run_jobs(s, jobs, n);
     n = 0;
-    if (s->versions[3]) {
+    s->legacy_v = s->versions[3] ? 3 : s->versions[2] ? 2 : s->versions[1] ? 1 : -1;
+    if (s->legacy_v > 0) {
         jobs[n++] = (struct job){J_SUITES12, 0};
     }
     if (s->versions[4]) {
@@ -1269,6 +1284,10 @@ static void scan_all(struct scan *s)
     if (s->versions[4]) {
         probe_suite_order(s);
         progress_done(s);
+    } else {
+        snprintf(s->verify_error, sizeof s->verify_error,
+                 "not checked: mica reads certificates over TLS 1.3, which this server does not "
+                 "speak");
     }
     collect(s);
 }
@@ -1327,9 +1346,11 @@ static void judge_suites12(struct scan *s)
     static const char *const static_rsa[] = {"TLS_RSA_", NULL};
     static const char *const cbc[] = {"_CBC_", NULL};
     char names[512], t[160];
+    static const char *const titles[5] = {"SSL 3.0", "TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"};
+    const char *v = titles[s->legacy_v > 0 ? s->legacy_v : 3];
 
     if (suites12_with(s, broken, names, sizeof names) > 0) {
-        snprintf(t, sizeof t, "broken TLS 1.2 cipher suites are accepted: %.100s%s", names,
+        snprintf(t, sizeof t, "broken %s cipher suites are accepted: %.100s%s", v, names,
                  strlen(names) > 100 ? "..." : "");
         add_finding(s, "critical", t,
                     "Remove NULL, export, anonymous, RC4 and DES suites: each can be broken or "
@@ -1342,16 +1363,17 @@ static void judge_suites12(struct scan *s)
     if (suites12_with(s, static_rsa, names, sizeof names) > 0) {
         bool first = s->server_order12 && s->suites12_n > 0 &&
                      strncmp(suite12_name(s->suites12[0]), "TLS_RSA_", 8) == 0;
-        add_finding(s, first ? "high" : "medium",
-                    first ? "the server prefers TLS 1.2 suites without forward secrecy (RSA key "
-                            "exchange)"
-                          : "TLS 1.2 suites without forward secrecy (RSA key exchange) are "
-                            "accepted",
+        snprintf(t, sizeof t,
+                 first ? "the server prefers %s suites without forward secrecy (RSA key exchange)"
+                       : "%s suites without forward secrecy (RSA key exchange) are accepted",
+                 v);
+        add_finding(s, first ? "high" : "medium", t,
                     "Remove the TLS_RSA_WITH_* suites and prefer ECDHE: a stolen key must not "
                     "decrypt recorded traffic.");
     }
     if (suites12_with(s, cbc, names, sizeof names) > 0) {
-        add_finding(s, "low", "CBC-mode TLS 1.2 suites are accepted",
+        snprintf(t, sizeof t, "CBC-mode %s suites are accepted", v);
+        add_finding(s, "low", t,
                     "Prefer AES-GCM and ChaCha20-Poly1305; CBC has a long history of padding "
                     "oracles.");
     }
@@ -1539,12 +1561,28 @@ static void print_json(const struct scan *s, FILE *f)
     fputc('}', f);
     json_list(f, "tls13_cipher_suites", s->suites[0], s->suites_n, sizeof s->suites[0]);
     fprintf(f, ",\n  \"server_cipher_order\": %s", s->server_order ? "true" : "false");
-    fputs(",\n  \"tls12_cipher_suites\": [", f);
-    for (size_t i = 0; i < s->suites12_n; i++) {
-        fputs(i > 0 ? ", " : "", f);
-        json_str(f, suite12_name(s->suites12[i]));
+    /* tls12_*: TLS 1.2's; legacy_cipher_suites: the newest legacy version's (which may
+     * be TLS 1.0 or 1.1 when the server has no TLS 1.2) */
+    for (int k = 0; k < 2; k++) {
+        bool tls12 = s->legacy_v == 3;
+        fputs(k == 0 ? ",\n  \"tls12_cipher_suites\": ["
+                     : ",\n  \"legacy_cipher_suites\": {\"version\": ",
+              f);
+        if (k == 1) {
+            if (s->legacy_v > 0) {
+                json_str(f, version_names[s->legacy_v]);
+            } else {
+                fputs("null", f);
+            }
+            fputs(", \"suites\": [", f);
+        }
+        for (size_t i = 0; (k == 1 || tls12) && i < s->suites12_n; i++) {
+            fputs(i > 0 ? ", " : "", f);
+            json_str(f, suite12_name(s->suites12[i]));
+        }
+        fprintf(f, k == 0 ? "],\n  \"tls12_server_cipher_order\": %s" : "], \"server_order\": %s}",
+                (k == 1 || tls12) && s->server_order12 ? "true" : "false");
     }
-    fprintf(f, "],\n  \"tls12_server_cipher_order\": %s", s->server_order12 ? "true" : "false");
     json_list(f, "groups", s->groups[0], s->groups_n, sizeof s->groups[0]);
     json_list(f, "groups_needing_hrr", s->hrr_groups[0], s->hrr_n, sizeof s->hrr_groups[0]);
     fputs(",\n  \"preferred_group\": ", f);
@@ -1552,7 +1590,8 @@ static void print_json(const struct scan *s, FILE *f)
     json_list(f, "signature_schemes", s->sigs[0], s->sigs_n, sizeof s->sigs[0]);
     fputs(",\n  \"alpn\": ", f);
     json_str(f, s->alpn);
-    fputs(",\n  \"certificate\": {\"verified\": ", f);
+    fprintf(f, ",\n  \"certificate\": {\"checked\": %s, \"verified\": ",
+            s->versions[4] ? "true" : "false");
     fputs(s->verified ? "true" : "false", f);
     fputs(", \"verify_error\": ", f);
     if (s->verified) {
@@ -1636,55 +1675,64 @@ static void print_text(const struct scan *s, FILE *f)
         fprintf(f, "  downgrade sentinel in TLS 1.2 answers: %s\n",
                 s->downgrade_sentinel ? "yes" : "no");
     }
-    fprintf(f, "\nTLS 1.3 cipher suites (%s order)\n",
-            s->server_order ? "the server's" : "the client's");
-    for (size_t i = 0; i < s->suites_n; i++) {
-        fprintf(f, "  %zu. %s\n", i + 1, s->suites[i]);
-    }
     if (s->suites12_n > 0) {
-        fprintf(f, "\nTLS 1.2 cipher suites (%s order)\n",
+        fprintf(f, "\n%s cipher suites (%s order)\n", version_names[s->legacy_v],
                 s->server_order12 ? "the server's" : "the client's");
         for (size_t i = 0; i < s->suites12_n; i++) {
             fprintf(f, "  %zu. %s\n", i + 1, suite12_name(s->suites12[i]));
         }
     }
-    fputs("\ngroups (each alone)\n", f);
-    for (size_t i = 0; i < s->groups_n; i++) {
-        fprintf(f, "  %s%s\n", s->groups[i],
-                has_name(s->hrr_groups, s->hrr_n, s->groups[i])
-                    ? "  (preferred over x25519: asked for with a HelloRetryRequest)"
-                    : "");
+    if (!s->versions[4]) {
+        fputs("\nno TLS 1.3: its suites, groups and signature schemes, the certificate, OCSP,\n"
+              "ALPN, tickets, 0-RTT and HSTS were not probed (mica reads them over TLS 1.3)\n",
+              f);
+    } else {
+        fprintf(f, "\nTLS 1.3 cipher suites (%s order)\n",
+                s->server_order ? "the server's" : "the client's");
+        for (size_t i = 0; i < s->suites_n; i++) {
+            fprintf(f, "  %zu. %s\n", i + 1, s->suites[i]);
+        }
+        fputs("\ngroups (each alone)\n", f);
+        for (size_t i = 0; i < s->groups_n; i++) {
+            fprintf(f, "  %s%s\n", s->groups[i],
+                    has_name(s->hrr_groups, s->hrr_n, s->groups[i])
+                        ? "  (preferred over x25519: asked for with a HelloRetryRequest)"
+                        : "");
+        }
+        fprintf(f, "  chosen from mica's default offer: %s\n", s->preferred_group);
+        fputs("\nsignature schemes\n", f);
+        for (size_t i = 0; i < s->sigs_n; i++) {
+            fprintf(f, "  %s\n", s->sigs[i]);
+        }
+        fprintf(f, "\ncertificate: %s%s%s\n", s->verified ? "verified" : "NOT verified",
+                s->verified ? "" : ": ", s->verified ? "" : s->verify_error);
+        for (size_t i = 0; i < s->certs_n; i++) {
+            const struct mica_cert_info *c = &s->certs[i];
+            fprintf(f, "  %zu. %s\n     issuer %s, %s, %s, valid until %s (%lld days)\n", i,
+                    c->subject, c->issuer, c->key, c->signature_algorithm, c->not_after,
+                    (long long)((c->not_after_s - (int64_t)time(NULL)) / 86400));
+        }
+        fprintf(f, "  OCSP stapled: %s\n", s->ocsp_stapled ? "yes" : "no");
+        fprintf(f, "\nALPN (offered h2, http/1.1): %s\n", s->alpn);
+        fprintf(f, "session tickets: %u (lifetime %u s), resumption: %s, 0-RTT: %s\n", s->tickets,
+                s->ticket_lifetime, s->resumed ? "yes" : "no",
+                s->early_accepted  ? "accepted"
+                : s->max_early > 0 ? "offered, not accepted"
+                                   : "no");
+        if (s->early_accepted) {
+            static const char *const how[] = {"not tested",
+                                              "ACCEPTED AGAIN (no replay protection)",
+                                              "refused: the early data was rejected",
+                                              "refused: the ticket was not accepted again",
+                                              "refused: the connection was refused",
+                                              "could not be told"};
+            fprintf(f, "a replayed 0-RTT flight: %s\n", how[s->replay]);
+        }
+        fprintf(f, "HSTS: %s\n",
+                s->hsts   ? s->hsts_value
+                : s->http ? "none"
+                          : "not HTTP (not checked)");
     }
-    fprintf(f, "  chosen from mica's default offer: %s\n", s->preferred_group);
-    fputs("\nsignature schemes\n", f);
-    for (size_t i = 0; i < s->sigs_n; i++) {
-        fprintf(f, "  %s\n", s->sigs[i]);
-    }
-    fprintf(f, "\ncertificate: %s%s%s\n", s->verified ? "verified" : "NOT verified",
-            s->verified ? "" : ": ", s->verified ? "" : s->verify_error);
-    for (size_t i = 0; i < s->certs_n; i++) {
-        const struct mica_cert_info *c = &s->certs[i];
-        fprintf(f, "  %zu. %s\n     issuer %s, %s, %s, valid until %s (%lld days)\n", i, c->subject,
-                c->issuer, c->key, c->signature_algorithm, c->not_after,
-                (long long)((c->not_after_s - (int64_t)time(NULL)) / 86400));
-    }
-    fprintf(f, "  OCSP stapled: %s\n", s->ocsp_stapled ? "yes" : "no");
-    fprintf(f, "\nALPN (offered h2, http/1.1): %s\n", s->alpn);
-    fprintf(f, "session tickets: %u (lifetime %u s), resumption: %s, 0-RTT: %s\n", s->tickets,
-            s->ticket_lifetime, s->resumed ? "yes" : "no",
-            s->early_accepted  ? "accepted"
-            : s->max_early > 0 ? "offered, not accepted"
-                               : "no");
-    if (s->early_accepted) {
-        static const char *const how[] = {"not tested",
-                                          "ACCEPTED AGAIN (no replay protection)",
-                                          "refused: the early data was rejected",
-                                          "refused: the ticket was not accepted again",
-                                          "refused: the connection was refused",
-                                          "could not be told"};
-        fprintf(f, "a replayed 0-RTT flight: %s\n", how[s->replay]);
-    }
-    fprintf(f, "HSTS: %s\n", s->hsts ? s->hsts_value : s->http ? "none" : "not HTTP (not checked)");
     fprintf(f, "\nfindings\n");
     for (size_t i = 0; i < s->findings_n; i++) {
         fprintf(f, "  [%s] %s\n         fix: %s\n", s->findings[i].severity, s->findings[i].title,

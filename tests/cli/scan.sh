@@ -19,7 +19,11 @@
 #   - openssl s_server -tls1_2 -serverpref with static RSA first: the server's order,
 #     "prefers ... without forward secrecy" (high) (OpenSSL 3 has no 3DES, RC4 or export
 #     suite left to test the other findings with)
-#   - openssl s_server -tls1 (TLS 1.0 only): TLSv1.0 only, a high finding, TLS 1.3 missing
+#   - openssl s_server -tls1 (TLS 1.0 only): TLSv1.0 only, a high finding, TLS 1.3 missing,
+#     its suites enumerated as TLS 1.0's (anonymous ones: critical, grade F), the
+#     certificate "not checked"
+#   - openssl s_server with an Ed25519 certificate: TLS 1.2 found (its probe offers
+#     ed25519), ECDSA-named TLS 1.2 suites, the one scheme ed25519
 #   - certificates: for another name, expired, expiring in 10 days: critical, critical,
 #     medium findings
 #   - usage errors exit 2; an unreachable port exits 1
@@ -209,6 +213,24 @@ if serve ossl tls10 $rsa -tls1 -cipher 'ALL:@SECLEVEL=0' -www; then
     check tls10 "d['versions'] == {'SSLv3': False, 'TLSv1.0': True, 'TLSv1.1': False, \
 'TLSv1.2': False, 'TLSv1.3': False}" "versions"
     check tls10 "finding('high', 'TLS 1.0') and finding('high', 'TLS 1.3')" "findings"
+    check tls10 "d['legacy_cipher_suites']['version'] == 'TLSv1.0' and \
+'TLS_DH_anon_WITH_AES_128_CBC_SHA' in d['legacy_cipher_suites']['suites'] and \
+d['tls12_cipher_suites'] == []" "TLS 1.0's suites, enumerated"
+    check tls10 "finding('critical', 'broken TLS 1.0 cipher suites') and d['grade'] == 'F'" \
+        "anonymous suites: grade F"
+    check tls10 "not d['certificate']['checked'] and \
+d['certificate']['verify_error'].startswith('not checked')" "the certificate: not checked"
+    stop
+fi
+# an Ed25519 certificate: TLS 1.2 is found only when the probe offers ed25519
+ed25519="-cert $certs/ed25519.crt -key $certs/ed25519.key -cert_chain $certs/ca.pem"
+# shellcheck disable=SC2086
+if serve ossl ed25519 $ed25519 -www; then
+    scan ed25519 --cafile "$certs/ca.pem"
+    check ed25519 "d['versions']['TLSv1.2'] and \
+'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256' in d['tls12_cipher_suites'] and \
+d['signature_schemes'] == ['ed25519'] and d['certificate']['verified']" \
+        "TLS 1.2 and 1.3 with an Ed25519 certificate"
     stop
 fi
 
