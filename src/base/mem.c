@@ -36,7 +36,7 @@ size_t mica_mem_live(void)
     return atomic_load(&live);
 }
 
-void *mica_mem_alloc(size_t size)
+static void *alloc(size_t size, bool zero)
 {
     uint8_t *p;
 
@@ -46,13 +46,23 @@ void *mica_mem_alloc(size_t size)
     if (atomic_fetch_add(&alloc_count, 1) + 1 == hooks.fail_at) {
         return NULL;
     }
-    p = calloc(1, HDR + size);
+    p = zero ? calloc(1, HDR + size) : malloc(HDR + size);
     if (p == NULL) {
         return NULL;
     }
     memcpy(p, &size, sizeof(size));
     atomic_fetch_add(&live, 1);
     return p + HDR;
+}
+
+void *mica_mem_alloc(size_t size)
+{
+    return alloc(size, true);
+}
+
+void *mica_mem_alloc_buf(size_t size)
+{
+    return alloc(size, false);
 }
 
 static void release(void *p, bool secret)

@@ -19,6 +19,11 @@
 /* mica_mem_alloc: size bytes, zeroed. NULL when size is 0 or memory is exhausted. */
 void *mica_mem_alloc(size_t size);
 
+/* mica_mem_alloc_buf: size bytes, not zeroed: for byte buffers whose users track how
+ * much they wrote and never read past it (records, messages, application data), where
+ * zeroing would cost as much as using them. */
+void *mica_mem_alloc_buf(size_t size);
+
 /* mica_mem_free: release p (NULL is allowed). */
 void mica_mem_free(void *p);
 

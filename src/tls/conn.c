@@ -75,8 +75,7 @@ static mica_err fail_plain(mica_conn *c, mica_err code)
 /* track: the connection's memory now, and its peak (mica_conn_memory) */
 static void track(mica_conn *c)
 {
-    size_t now = sizeof(*c) + (c->in != NULL ? MICA_MAX_RECORD_LEN : 0) + c->hs_cap + c->app_cap +
-                 c->out_cap;
+    size_t now = sizeof(*c) + c->in_cap + c->hs_cap + c->app_cap + c->out_cap;
 
     c->mem_peak = now > c->mem_peak ? now : c->mem_peak;
 }
@@ -201,18 +200,20 @@ static mica_err out_reserve(mica_conn *c, size_t need)
     }
     ENSURE(c->out_len - c->out_off + need <= MICA_MAX_OUT_BUFFER + MICA_MAX_RECORD_LEN,
            MICA_E_LIMIT);
-    cap = c->out_cap == 0 ? 2 * MICA_MAX_RECORD_LEN : c->out_cap;
+    /* the size asked for (whole KiB) at first, doubling after: a handshake flight takes a
+     * few KiB, not a full record's worth */
+    cap = c->out_cap == 0 ? (need + 1023) & ~(size_t)1023 : c->out_cap;
     while (cap - (c->out_len - c->out_off) < need) {
         cap *= 2;
     }
-    grown = mica_mem_alloc(cap);
+    grown = mica_mem_alloc_buf(cap);
     ENSURE(grown != NULL, MICA_E_NOMEM);
     if (c->out_len > c->out_off) {
         memcpy(grown, c->out + c->out_off, c->out_len - c->out_off);
     }
     c->out_len -= c->out_off;
     c->out_off = 0;
-    mica_mem_free_secret(c->out);
+    mica_mem_free(c->out); /* sealed records only: see mica_conn_send */
     c->out = grown;
     c->out_cap = cap;
     track(c);
@@ -228,9 +229,18 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
                            ? 0x0301
                            : 0x0303;
 
+    /* out holds only sealed records (and the public plaintext of the first flight), so it
+     * is freed without a wipe; plaintext is in it only between the copy and the seal, and
+     * a seal that fails wipes it. Room for all of this write's records at once. */
+    {
+        size_t max = mica_rec_max_content(&c->wr);
+        size_t records = len == 0 ? 1 : (len + max - 1) / max;
+        TRY(out_reserve(c, len + records * (MICA_RECORD_HEADER_LEN + MICA_MAX_AEAD_TAG_LEN + 1)));
+    }
     do {
         size_t chunk = len < mica_rec_max_content(&c->wr) ? len : mica_rec_max_content(&c->wr);
         size_t rec_len = 0;
+        mica_err err;
         /* RFC 8446 5.5: a key is updated before its usage limit, checked per record (one
          * write may fill hundreds); the KeyUpdate itself takes the key's last record */
         if (type == MICA_CT_APPLICATION_DATA && mica_rec_uses_left(&c->wr) <= 1) {
@@ -238,8 +248,12 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
         }
         TRY(out_reserve(c, MICA_RECORD_HEADER_LEN + chunk + MICA_MAX_AEAD_TAG_LEN + 1));
         memcpy(c->out + c->out_len + MICA_RECORD_HEADER_LEN, p, chunk);
-        TRY(mica_rec_seal(&c->wr, type, c->out + c->out_len, c->out_cap - c->out_len, chunk, 0,
-                          version, &rec_len));
+        err = mica_rec_seal(&c->wr, type, c->out + c->out_len, c->out_cap - c->out_len, chunk, 0,
+                            version, &rec_len);
+        if (err != MICA_OK) {
+            mica_mem_wipe(c->out + c->out_len, c->out_cap - c->out_len);
+            return err;
+        }
         c->out_len += rec_len;
         p += chunk;
         len -= chunk;
@@ -281,7 +295,7 @@ void mica_conn_sent(mica_conn *c, size_t n)
     c->out_off += n < avail ? n : avail;
     if (c->out_off == c->out_len) {
         c->out_off = c->out_len = 0;
-        mica_mem_free_secret(c->out); /* idle: give the buffer back */
+        mica_mem_free(c->out); /* idle: give the buffer back (sealed records only) */
         c->out = NULL;
         c->out_cap = 0;
     }
@@ -289,8 +303,7 @@ void mica_conn_sent(mica_conn *c, size_t n)
 
 void mica_conn_memory(const mica_conn *c, size_t *current, size_t *peak)
 {
-    size_t now = sizeof(*c) + (c->in != NULL ? MICA_MAX_RECORD_LEN : 0) + c->hs_cap + c->app_cap +
-                 c->out_cap;
+    size_t now = sizeof(*c) + c->in_cap + c->hs_cap + c->app_cap + c->out_cap;
 
     *current = now;
     *peak = now > c->mem_peak ? now : c->mem_peak;
@@ -398,12 +411,14 @@ static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
     }
     if (c->app_cap - c->app_len < len) {
         size_t live = c->app_len - c->app_off;
-        size_t cap = c->app_cap == 0 ? MICA_MAX_PLAINTEXT : c->app_cap;
+        /* what this record needs (whole KiB) at first, doubling after: a connection that
+         * receives small messages holds a small buffer */
+        size_t cap = c->app_cap == 0 ? (len + 1023) & ~(size_t)1023 : c->app_cap;
         uint8_t *grown;
         while (cap - live < len) {
             cap *= 2;
         }
-        grown = mica_mem_alloc(cap);
+        grown = mica_mem_alloc_buf(cap);
         ENSURE(grown != NULL, MICA_E_NOMEM);
         if (live > 0) {
             memcpy(grown, c->app + c->app_off, live);
@@ -423,12 +438,12 @@ static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
 static mica_err hs_append(mica_conn *c, const uint8_t *p, size_t len)
 {
     if (c->hs_cap - c->hs_len < len) {
-        size_t cap = c->hs_cap == 0 ? 4096 : c->hs_cap;
+        size_t cap = c->hs_cap == 0 ? 1024 : c->hs_cap;
         uint8_t *grown;
         while (cap - c->hs_len < len) {
             cap *= 2;
         }
-        grown = mica_mem_alloc(cap);
+        grown = mica_mem_alloc_buf(cap);
         ENSURE(grown != NULL, MICA_E_NOMEM);
         if (c->hs_len > 0) {
             memcpy(grown, c->hs, c->hs_len);
@@ -600,47 +615,51 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
 
     ENSURE(c != NULL && used != NULL && (in != NULL || len == 0), MICA_E_ARGUMENT);
     *used = 0;
-    if (c->in == NULL && len > 0 && c->err == MICA_OK) {
-        c->in = mica_mem_alloc(MICA_MAX_RECORD_LEN);
-        if (c->in == NULL) {
-            return fail_plain(c, MICA_E_NOMEM);
-        }
-        track(c);
-    }
     while (taken < len && c->err == MICA_OK) {
-        struct mica_rec_header h;
-        size_t want = MICA_RECORD_HEADER_LEN, n;
+        size_t want, n;
         mica_err err;
         if (c->in_len == 0 && c->app_len - c->app_off >= MICA_MAX_APP_BUFFER) {
             break; /* the application must read first: *used < len tells it */
         }
-        if (c->in_len >= MICA_RECORD_HEADER_LEN) {
-            err = mica_rec_header(&c->rd, c->in, c->in_len, &h);
-            if (err != MICA_OK) {
-                return fail_plain(c, err);
+        if (c->in_len < MICA_RECORD_HEADER_LEN) {
+            struct mica_rec_header h;
+            n = MICA_RECORD_HEADER_LEN - c->in_len < len - taken
+                    ? MICA_RECORD_HEADER_LEN - c->in_len
+                    : len - taken;
+            memcpy(c->in_hdr + c->in_len, in + taken, n);
+            c->in_len += n;
+            taken += n;
+            if (c->in_len < MICA_RECORD_HEADER_LEN) {
+                break;
             }
-            want = MICA_RECORD_HEADER_LEN + h.len;
-        }
-        n = want - c->in_len < len - taken ? want - c->in_len : len - taken;
-        memcpy(c->in + c->in_len, in + taken, n);
-        c->in_len += n;
-        taken += n;
-        if (c->in_len == MICA_RECORD_HEADER_LEN) {
-            err = mica_rec_header(&c->rd, c->in, c->in_len, &h);
+            err = mica_rec_header(&c->rd, c->in_hdr, c->in_len, &h);
             if (err != MICA_OK) {
                 *used = taken;
                 return fail_plain(c, err);
             }
-            if (h.len > 0) {
-                continue;
+            /* a buffer the size of this record (the last one's when it is big enough) */
+            if (c->in_cap < MICA_RECORD_HEADER_LEN + (size_t)h.len) {
+                mica_mem_free(c->in); /* every record in it was wiped after use */
+                c->in_cap = 0;
+                c->in = mica_mem_alloc_buf(MICA_RECORD_HEADER_LEN + (size_t)h.len);
+                if (c->in == NULL) {
+                    *used = taken;
+                    return fail_plain(c, MICA_E_NOMEM);
+                }
+                c->in_cap = MICA_RECORD_HEADER_LEN + (size_t)h.len;
+                track(c);
             }
+            memcpy(c->in, c->in_hdr, MICA_RECORD_HEADER_LEN);
         }
-        if (c->in_len >= MICA_RECORD_HEADER_LEN &&
-            c->in_len == MICA_RECORD_HEADER_LEN + (size_t)((c->in[3] << 8) | c->in[4])) {
-            size_t rec_len = c->in_len;
+        want = MICA_RECORD_HEADER_LEN + (size_t)((c->in_hdr[3] << 8) | c->in_hdr[4]);
+        n = want - c->in_len < len - taken ? want - c->in_len : len - taken;
+        memcpy(c->in + c->in_len, in + taken, n);
+        c->in_len += n;
+        taken += n;
+        if (c->in_len == want) {
             c->in_len = 0;
-            err = on_record(c, c->in, rec_len);
-            mica_mem_wipe(c->in, rec_len);
+            err = on_record(c, c->in, want);
+            mica_mem_wipe(c->in, want);
             if (err != MICA_OK) {
                 /* every failure is recorded (and its alert queued), whatever its path */
                 if (c->err == MICA_OK) {
@@ -651,9 +670,12 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
         }
     }
     *used = taken;
-    if (c->in != NULL && c->in_len == 0) {
-        mica_mem_free_secret(c->in); /* no partial record waits: give the buffer back */
+    if (c->in != NULL && c->in_len < MICA_RECORD_HEADER_LEN) {
+        /* no partial record waits in it: give the buffer back (each record in it was wiped
+         * after use; a partial header lives in in_hdr) */
+        mica_mem_free(c->in);
         c->in = NULL;
+        c->in_cap = 0;
     }
     if (c->hs != NULL && c->hs_len == 0 && c->state == MICA_ST_CONNECTED) {
         mica_mem_free_secret(c->hs);
@@ -709,8 +731,9 @@ mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
         mica_mem_wipe(c->app + c->app_off, k);
         c->app_off += k;
         *n = k;
-        if (c->app_off == c->app_len) { /* drained: give the buffer back */
-            mica_mem_free_secret(c->app);
+        if (c->app_off == c->app_len) { /* drained: give the buffer back (each byte read was
+                                          * wiped as it was read) */
+            mica_mem_free(c->app);
             c->app = NULL;
             c->app_cap = c->app_len = c->app_off = 0;
         }

@@ -162,9 +162,10 @@ struct mica_conn {
     /* records */
     struct mica_rec_dir rd, wr;
     uint32_t rd_keys; /* read keys installed so far: a change ends a record's messages */
-    uint8_t *in;      /* one record being received (MICA_MAX_RECORD_LEN) */
-    size_t in_len;
-    uint8_t *hs; /* handshake message reassembly */
+    uint8_t in_hdr[MICA_RECORD_HEADER_LEN]; /* the header of the record being received */
+    uint8_t *in;                            /* that record, header included, made to its size */
+    size_t in_len, in_cap;                  /* bytes of it received so far; in's size */
+    uint8_t *hs;                            /* handshake message reassembly */
     size_t hs_len, hs_cap;
     uint8_t *out; /* records to send */
     size_t out_len, out_off, out_cap;
@@ -204,6 +205,8 @@ struct mica_conn {
     uint8_t **peer_der;
     size_t *peer_len;
     size_t peer_n;
+    mica_pkey *peer_key; /* the leaf's key: from the verification, or parsed for the
+                            CertificateVerify when there is none; NULL until then */
     bool verified;
     char verify_error[512];
     mica_err verify_code; /* the verification's result (MICA_OK, or why not) */

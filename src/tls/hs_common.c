@@ -59,9 +59,11 @@ void mica_hs_drop_peer_chain(mica_conn *c)
     }
     mica_mem_free(c->peer_der);
     mica_mem_free(c->peer_len);
+    mica_pkey_free(c->peer_key);
     c->peer_der = NULL;
     c->peer_len = NULL;
     c->peer_n = 0;
+    c->peer_key = NULL;
     c->verified = false;
 }
 
@@ -109,8 +111,10 @@ mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len
         p.ocsp_len = ocsp_len;
         p.ocsp_mode = (int)c->cfg->ocsp;
     }
+    mica_pkey_free(c->peer_key);
+    c->peer_key = NULL;
     err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
-                           c->peer_n, &p, c->verify_error, sizeof(c->verify_error));
+                           c->peer_n, &p, c->verify_error, sizeof(c->verify_error), &c->peer_key);
     if (err != MICA_OK) {
         mica_trace_cert(c, "failed", c->verify_error);
         c->verify_code = err;
@@ -338,18 +342,21 @@ mica_err mica_hs_verify_certificate_verify(mica_conn *c, const uint8_t *msg, siz
                          cv.scheme);
     }
     ENSURE(c->peer_n > 0, MICA_E_INTERNAL);
-    err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &key);
-    if (err == MICA_E_NOMEM) {
-        return mica_fail(c, err, "%s", mica_err_sentence(err));
+    if (c->peer_key == NULL) { /* not verified (or verification is off): parse it now */
+        err = mica_x509_pubkey(c->peer_der[0], c->peer_len[0], &c->peer_key);
+        if (err == MICA_E_NOMEM) {
+            return mica_fail(c, err, "%s", mica_err_sentence(err));
+        }
+        if (err != MICA_OK) {
+            return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the %s's certificate key is unusable",
+                             peer);
+        }
     }
-    if (err != MICA_OK) {
-        return mica_fail(c, MICA_E_BAD_CERTIFICATE, "the %s's certificate key is unusable", peer);
-    }
+    key = c->peer_key;
     TRY(mica_transcript_hash(&c->t, th));
     TRY(mica_hs_cv_content(!c->server, th, c->suite->hash->len, content, sizeof(content),
                            &content_len));
     err = mica_sig_verify(s, key, content, content_len, cv.signature.p, cv.signature.n);
-    mica_pkey_free(key);
     /* 4.4.3: "If the verification fails, the receiver MUST terminate the handshake with a
      * decrypt_error alert" */
     if (err != MICA_OK) {

@@ -83,16 +83,23 @@ X509 *mica_x509_parse(const uint8_t *der, size_t len)
     return x;
 }
 
+mica_err mica_x509_key_of(X509 *x, mica_pkey **out)
+{
+    EVP_PKEY *pk = X509_get_pubkey(x); /* a new reference */
+
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_DECODE));
+    return mica_pkey_wrap(pk, out);
+}
+
 mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out)
 {
     X509 *x = mica_x509_parse(der, len);
-    EVP_PKEY *pk;
+    mica_err err;
 
     ENSURE(x != NULL, mica_cr_fail(MICA_E_DECODE));
-    pk = X509_get_pubkey(x); /* a new reference */
+    err = mica_x509_key_of(x, out);
     X509_free(x);
-    ENSURE(pk != NULL, mica_cr_fail(MICA_E_DECODE));
-    return mica_pkey_wrap(pk, out);
+    return err;
 }
 
 void mica_x509_chain_free(struct mica_chain *c)
@@ -106,6 +113,7 @@ void mica_x509_chain_free(struct mica_chain *c)
     mica_mem_free(c->der);
     mica_mem_free(c->len);
     mica_pkey_free(c->key);
+    X509_free(c->leaf);
     mica_mem_free(c);
 }
 
@@ -191,7 +199,7 @@ mica_err mica_x509_chain_from_pem(const char *chain_pem, size_t chain_len, const
     if (err == MICA_OK && !mica_x509_key_usable(c->key)) {
         err = MICA_E_UNSUPPORTED;
     }
-    X509_free(leaf);
+    c->leaf = leaf; /* kept: chain_covers checks it on each handshake */
     if (err != MICA_OK) {
         mica_x509_chain_free(c);
         return err;
@@ -216,18 +224,17 @@ bool mica_x509_is_ip(const char *name)
 
 bool mica_x509_chain_covers(const struct mica_chain *c, const char *name)
 {
-    X509 *x = mica_x509_parse(c->der[0], c->len[0]);
     int ok;
 
-    if (x == NULL) {
+    if (c->leaf == NULL) {
         return false;
     }
     if (mica_x509_is_ip(name)) {
-        ok = X509_check_ip_asc(x, name, 0);
+        ok = X509_check_ip_asc(c->leaf, name, 0);
     } else {
-        ok = X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
+        ok = X509_check_host(c->leaf, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL);
     }
-    X509_free(x);
+    ERR_clear_error();
     return ok == 1;
 }
 
@@ -381,7 +388,7 @@ mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem
         pol.name = o->name;
         pol.now_ms = now_ms;
         err = mica_x509_verify(store, (const uint8_t *const *)chain.der, chain.len, chain.n, &pol,
-                               why, why_cap);
+                               why, why_cap, NULL);
     }
     for (size_t i = 0; i < chain.n; i++) {
         mica_mem_free(chain.der[i]);

@@ -12,6 +12,8 @@
 
 /* one DER certificate (the whole input), or NULL */
 X509 *mica_x509_parse(const uint8_t *der, size_t len);
+/* mica_x509_key_of: the subject public key of x (a new mica_pkey) */
+MICA_MUST mica_err mica_x509_key_of(X509 *x, mica_pkey **out);
 X509_STORE *mica_x509_store_raw(const mica_x509_store *s);
 bool mica_x509_store_has_crls(const mica_x509_store *s);
 STACK_OF(X509) * mica_x509_store_extra(const mica_x509_store *s); /* may be NULL */

@@ -437,7 +437,8 @@ out:
 }
 
 mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, const size_t *len,
-                          size_t n, const struct mica_x509_policy *p, char *why, size_t why_cap)
+                          size_t n, const struct mica_x509_policy *p, char *why, size_t why_cap,
+                          mica_pkey **leaf_key)
 {
     STACK_OF(X509) *rest = sk_X509_new_null();
     STACK_OF(X509) *chain = NULL;
@@ -511,7 +512,7 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
     {
         /* the leaf's key must be one a TLS 1.3 CertificateVerify can be checked with */
         mica_pkey *key = NULL;
-        mica_err kerr = mica_x509_pubkey(der[0], len[0], &key);
+        mica_err kerr = mica_x509_key_of(leaf, &key);
         if (kerr != MICA_OK) {
             snprintf(why, why_cap, "the leaf's public key cannot be read");
             err = kerr == MICA_E_NOMEM ? MICA_E_NOMEM : MICA_E_BAD_CERTIFICATE;
@@ -525,18 +526,22 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
                      subject, kd);
             err = MICA_E_CERT_WEAK;
         }
+        if (err == MICA_OK) {
+            err = check_pins(chain, p, why, why_cap);
+        }
+        if (err == MICA_OK) {
+            err = check_ocsp(mica_x509_store_raw(s), chain, p, why, why_cap);
+        }
+        if (err == MICA_OK && leaf_key != NULL) {
+            *leaf_key = key;
+            key = NULL;
+        }
         mica_pkey_free(key);
         if (err != MICA_OK) {
             goto out;
         }
     }
-    err = check_pins(chain, p, why, why_cap);
-    if (err == MICA_OK) {
-        err = check_ocsp(mica_x509_store_raw(s), chain, p, why, why_cap);
-    }
-    if (err == MICA_OK) {
-        snprintf(why, why_cap, "ok");
-    }
+    snprintf(why, why_cap, "ok");
 out:
     sk_X509_pop_free(chain, X509_free);
     X509_STORE_CTX_free(ctx);

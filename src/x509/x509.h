@@ -22,11 +22,14 @@
 MICA_MUST mica_err mica_x509_pubkey(const uint8_t *der, size_t len, mica_pkey **out);
 
 /* A certificate chain (leaf first) as DER, with the leaf's private key. */
+struct x509_st; /* libcrypto's X509, opaque to the tls layer */
+
 struct mica_chain {
     uint8_t **der;
     size_t *len;
     size_t n;
-    mica_pkey *key; /* the private key */
+    mica_pkey *key;       /* the private key */
+    struct x509_st *leaf; /* der[0] parsed once, for name checks on every handshake */
 };
 
 /* mica_x509_chain_from_pem: parse a PEM chain and a PEM private key; MICA_E_DECODE if
@@ -84,11 +87,13 @@ struct mica_x509_policy {
  * mica_x509_verify: verify a peer chain (DER, leaf first, any order after) under policy
  * p. On failure returns MICA_E_CERT_UNTRUSTED / _EXPIRED / _HOSTNAME / _PURPOSE / _WEAK /
  * _PIN / _REVOKED / _STATUS or MICA_E_BAD_CERTIFICATE and writes a sentence naming the
- * certificate, the check and the values into why[0..why_cap) ("ok" on success).
+ * certificate, the check and the values into why[0..why_cap) ("ok" on success). On
+ * success *leaf_key (when leaf_key is not NULL) gets the leaf's public key, from the same
+ * parse (the caller frees it): the CertificateVerify is checked with it.
  */
 MICA_MUST mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der,
                                     const size_t *len, size_t n, const struct mica_x509_policy *p,
-                                    char *why, size_t why_cap);
+                                    char *why, size_t why_cap, mica_pkey **leaf_key);
 
 /* mica_x509_parse_pin: "sha256/BASE64" (44 characters of base64) into 32 bytes. */
 MICA_MUST mica_err mica_x509_parse_pin(const char *text, uint8_t out[32]);

@@ -56,8 +56,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                        .ocsp_mode = 1},
                                 cli = {
                                     .server = false, .name = "127.0.0.1", .now_ms = 1767225600000u};
-        if (mica_x509_verify(store, der, len, n, &srv, why, sizeof(why)) == MICA_OK ||
-            mica_x509_verify(store, der, len, n, &cli, why, sizeof(why)) == MICA_OK) {
+        if (mica_x509_verify(store, der, len, n, &srv, why, sizeof(why), NULL) == MICA_OK ||
+            mica_x509_verify(store, der, len, n, &cli, why, sizeof(why), NULL) == MICA_OK) {
             __builtin_trap();
         }
     }

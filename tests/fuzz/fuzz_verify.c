@@ -72,10 +72,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.ocsp = data;
     p.ocsp_len = size;
     p.ocsp_mode = MICA_X509_OCSP_REQUIRE;
-    if (mica_x509_verify(store, (const uint8_t *const *)der, len, 2, &p, why, sizeof(why)) ==
-            MICA_OK &&
-        strcmp(why, "ok") != 0) {
-        abort(); /* success says so */
+    {
+        mica_pkey *key = NULL;
+        mica_err err = mica_x509_verify(store, (const uint8_t *const *)der, len, 2, &p, why,
+                                        sizeof(why), &key);
+        if ((err == MICA_OK) != (key != NULL) || (err == MICA_OK && strcmp(why, "ok") != 0)) {
+            abort(); /* success says so, and gives the leaf's key; failure gives none */
+        }
+        mica_pkey_free(key);
     }
     if (size < sizeof(pin)) {
         memcpy(pin, data, size);

@@ -69,8 +69,8 @@ static void run(const char *what, const struct chain *c, const struct mica_x509_
                 mica_err want, const char *words)
 {
     char why[512];
-    mica_err got =
-        mica_x509_verify(store, (const uint8_t *const *)c->der, c->len, c->n, p, why, sizeof(why));
+    mica_err got = mica_x509_verify(store, (const uint8_t *const *)c->der, c->len, c->n, p, why,
+                                    sizeof(why), NULL);
 
     CHECK_MSG(got == want, "%s: got %s (%s), want %s", what, mica_err_name(got), why,
               mica_err_name(want));
