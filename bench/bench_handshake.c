@@ -68,7 +68,7 @@ static enum end running = HARNESS;
 #if defined(__SANITIZE_ADDRESS__)
 #define BENCH_MALLOC 0
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) ||                      \
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) ||                         \
     __has_feature(thread_sanitizer)
 #define BENCH_MALLOC 0
 #endif
@@ -353,10 +353,10 @@ static void mica_exchange(struct mica_env *m, bool resume, mica_conn **cp, mica_
     enter(SERVER);
     mica_check(mica_conn_new_server(m->server, &s), "new server");
     enter(CLIENT);
-    mica_check(resume ? mica_conn_new_client_resume(m->client, "localhost", m->session,
-                                                    m->session_len, &c)
-                      : mica_conn_new_client(m->client, "localhost", &c),
-               "new client");
+    mica_check(
+        resume ? mica_conn_new_client_resume(m->client, "localhost", m->session, m->session_len, &c)
+               : mica_conn_new_client(m->client, "localhost", &c),
+        "new client");
     enter(HARNESS);
     for (int i = 0; i < 16 && !(mica_conn_is_connected(c) && mica_conn_is_connected(s)); i++) {
         bool moved = mica_move(c, CLIENT, s, SERVER);
@@ -563,8 +563,7 @@ static void ossl_exchange(struct ossl_env *o, bool resume, SSL **cp, SSL **sp)
     enter(CLIENT);
     c = SSL_new(o->client);
     if (c == NULL || SSL_set_tlsext_host_name(c, "localhost") != 1 ||
-        SSL_set1_host(c, "localhost") != 1 ||
-        (resume && SSL_set_session(c, o->session) != 1)) {
+        SSL_set1_host(c, "localhost") != 1 || (resume && SSL_set_session(c, o->session) != 1)) {
         die("libssl: cannot set up the client");
     }
     SSL_set_connect_state(c);
