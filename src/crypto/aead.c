@@ -6,6 +6,8 @@
 #include "crypto/gate.h"
 
 #include <limits.h>
+#include <string.h>
+
 #include <openssl/core_names.h>
 
 struct mica_aead {
@@ -114,22 +116,38 @@ static mica_err check_args(const mica_aead *c, size_t nonce_len, size_t aad_len,
     return MICA_OK;
 }
 
-mica_err mica_aead_seal(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
-                        size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag)
+mica_err mica_aead_seal_from(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
+                             const uint8_t *aad, size_t aad_len, const uint8_t *src, size_t src_len,
+                             uint8_t *buf, size_t len, uint8_t *tag)
 {
-    int n = 0, fin = 0;
+    int n = 0, m = 0, fin = 0;
+    size_t first;
 
     TRY(check_args(c, nonce_len, aad_len, len));
-    ENSURE(c->encrypt, MICA_E_ARGUMENT);
+    ENSURE(c->encrypt && src_len <= len && (src != NULL || src_len == 0), MICA_E_ARGUMENT);
+    /* CCM takes the whole message in one update: gather it first */
+    if (is_ccm(c->a) && src != buf && src_len > 0) {
+        memcpy(buf, src, src_len);
+        src = buf;
+    }
+    first = src != buf ? src_len : 0; /* bytes read from src rather than buf */
     if (!start(c, nonce, aad, aad_len, len, NULL) ||
-        (len > 0 && EVP_CipherUpdate(c->ctx, buf, &n, buf, (int)len) != 1) ||
+        (first > 0 && EVP_CipherUpdate(c->ctx, buf, &n, src, (int)first) != 1) ||
+        (len > first &&
+         EVP_CipherUpdate(c->ctx, buf + n, &m, buf + first, (int)(len - first)) != 1) ||
         (is_ccm(c->a) && len == 0 && EVP_CipherUpdate(c->ctx, buf, &n, buf, 0) != 1) ||
-        EVP_CipherFinal_ex(c->ctx, buf + n, &fin) != 1 || (size_t)(n + fin) != len ||
+        EVP_CipherFinal_ex(c->ctx, buf + n + m, &fin) != 1 || (size_t)(n + m + fin) != len ||
         !get_tag(c->ctx, tag, c->a->tag_len)) {
         mica_mem_wipe(buf, len);
         return mica_cr_fail(MICA_E_CRYPTO);
     }
     return MICA_OK;
+}
+
+mica_err mica_aead_seal(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
+                        size_t aad_len, uint8_t *buf, size_t len, uint8_t *tag)
+{
+    return mica_aead_seal_from(c, nonce, nonce_len, aad, aad_len, buf, 0, buf, len, tag);
 }
 
 mica_err mica_aead_open(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,

@@ -103,6 +103,13 @@ void mica_aead_free(mica_aead *c);
 MICA_MUST mica_err mica_aead_seal(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
                                   const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                                   uint8_t *tag);
+/* mica_aead_seal_from: the same, but the message's first src_len bytes are read from src
+ * (which must not overlap buf) and written, encrypted, to buf[0..src_len); the rest,
+ * buf[src_len..len), is encrypted in place. Saves the copy of a record's content into
+ * the send buffer. */
+MICA_MUST mica_err mica_aead_seal_from(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
+                                       const uint8_t *aad, size_t aad_len, const uint8_t *src,
+                                       size_t src_len, uint8_t *buf, size_t len, uint8_t *tag);
 MICA_MUST mica_err mica_aead_open(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
                                   const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                                   const uint8_t *tag);

@@ -230,8 +230,9 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
                            : 0x0303;
 
     /* out holds only sealed records (and the public plaintext of the first flight), so it
-     * is freed without a wipe; plaintext is in it only between the copy and the seal, and
-     * a seal that fails wipes it. Room for all of this write's records at once. */
+     * is freed without a wipe: the content is encrypted from the caller's buffer straight
+     * into it (CCM gathers it there first), and a seal that fails wipes what it wrote.
+     * Room for all of this write's records at once. */
     {
         size_t max = mica_rec_max_content(&c->wr);
         size_t records = len == 0 ? 1 : (len + max - 1) / max;
@@ -247,9 +248,8 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
             TRY(mica_conn_key_update(c, 0));
         }
         TRY(out_reserve(c, MICA_RECORD_HEADER_LEN + chunk + MICA_MAX_AEAD_TAG_LEN + 1));
-        memcpy(c->out + c->out_len + MICA_RECORD_HEADER_LEN, p, chunk);
-        err = mica_rec_seal(&c->wr, type, c->out + c->out_len, c->out_cap - c->out_len, chunk, 0,
-                            version, &rec_len);
+        err = mica_rec_seal_from(&c->wr, type, p, c->out + c->out_len, c->out_cap - c->out_len,
+                                 chunk, 0, version, &rec_len);
         if (err != MICA_OK) {
             mica_mem_wipe(c->out + c->out_len, c->out_cap - c->out_len);
             return err;

@@ -143,6 +143,14 @@ mica_err mica_rec_seal(struct mica_rec_dir *d, enum mica_content_type type, uint
                        size_t cap, size_t content_len, size_t pad_len, uint16_t legacy_version,
                        size_t *rec_len)
 {
+    return mica_rec_seal_from(d, type, NULL, buf, cap, content_len, pad_len, legacy_version,
+                              rec_len);
+}
+
+mica_err mica_rec_seal_from(struct mica_rec_dir *d, enum mica_content_type type,
+                            const uint8_t *content, uint8_t *buf, size_t cap, size_t content_len,
+                            size_t pad_len, uint16_t legacy_version, size_t *rec_len)
+{
     uint8_t nonce[MICA_AEAD_NONCE_LEN];
     size_t inner_len, body_len, tag_len;
 
@@ -152,6 +160,9 @@ mica_err mica_rec_seal(struct mica_rec_dir *d, enum mica_content_type type, uint
     if (d->suite == NULL || type == MICA_CT_CHANGE_CIPHER_SPEC) {
         ENSURE(content_len <= MICA_MAX_PLAINTEXT && pad_len == 0, MICA_E_ARGUMENT);
         ENSURE(cap >= MICA_RECORD_HEADER_LEN + content_len, MICA_E_ARGUMENT);
+        if (content != NULL && content_len > 0) {
+            memcpy(buf + MICA_RECORD_HEADER_LEN, content, content_len);
+        }
         put_header(buf, (uint8_t)type, legacy_version, content_len);
         *rec_len = MICA_RECORD_HEADER_LEN + content_len;
         return MICA_OK;
@@ -170,9 +181,11 @@ mica_err mica_rec_seal(struct mica_rec_dir *d, enum mica_content_type type, uint
     /* the header is the AAD: opaque_type = application_data, legacy 0x0303 (5.2) */
     put_header(buf, MICA_CT_APPLICATION_DATA, 0x0303, body_len);
     make_nonce(d, nonce);
-    TRY(mica_aead_seal(d->aead, nonce, sizeof(nonce), buf, MICA_RECORD_HEADER_LEN,
-                       buf + MICA_RECORD_HEADER_LEN, inner_len,
-                       buf + MICA_RECORD_HEADER_LEN + inner_len));
+    /* the content straight from the caller's buffer when it is elsewhere: no copy */
+    TRY(mica_aead_seal_from(d->aead, nonce, sizeof(nonce), buf, MICA_RECORD_HEADER_LEN,
+                            content != NULL ? content : buf + MICA_RECORD_HEADER_LEN,
+                            content != NULL ? content_len : 0, buf + MICA_RECORD_HEADER_LEN,
+                            inner_len, buf + MICA_RECORD_HEADER_LEN + inner_len));
     d->seq++;
     *rec_len = MICA_RECORD_HEADER_LEN + body_len;
     return MICA_OK;

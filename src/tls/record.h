@@ -102,6 +102,13 @@ MICA_MUST mica_err mica_rec_header(const struct mica_rec_dir *d, const uint8_t *
 MICA_MUST mica_err mica_rec_seal(struct mica_rec_dir *d, enum mica_content_type type, uint8_t *buf,
                                  size_t cap, size_t content_len, size_t pad_len,
                                  uint16_t legacy_version, size_t *rec_len);
+/* mica_rec_seal_from: the same with the content read from content[0..content_len)
+ * (not overlapping buf) instead of buf + 5: the record is written to buf without first
+ * copying the content there. content NULL: as mica_rec_seal. */
+MICA_MUST mica_err mica_rec_seal_from(struct mica_rec_dir *d, enum mica_content_type type,
+                                      const uint8_t *content, uint8_t *buf, size_t cap,
+                                      size_t content_len, size_t pad_len, uint16_t legacy_version,
+                                      size_t *rec_len);
 
 /*
  * mica_rec_open: authenticate and decrypt one whole record rec[0..rec_len) in place
