@@ -20,6 +20,10 @@
  *   kx <group> rounds/s             keygen + encap + decap: both sides of one key exchange
  *   kx-keygen <group> op/s          one key pair
  *   kx-decap <group> op/s           one peer share imported, checked and used (one ECDH)
+ *   kx-encap <group> op/s           the server's side: the client's share checked, a key
+ *                                   pair made, one ECDH (decapsulation for ML-KEM hybrids)
+ *   sign|verify <scheme> op/s       one CertificateVerify-sized signature (130 bytes signed)
+ *                                   with the test key of that type (tests/vectors/certs)
  *
  * MB is 10^6 bytes of record content, as in `openssl speed`.
  */
@@ -358,6 +362,63 @@ static mica_err decap_step(void *ctx, double *secs, double *units)
     return MICA_OK;
 }
 
+static mica_err encap_step(void *ctx, double *secs, double *units)
+{
+    const struct kx_bench *k = ctx;
+    uint8_t share[MICA_MAX_KX_PUBLIC_LEN];
+    size_t len;
+    double t0 = cpu_now();
+    MICA_KX_SHARED(secret);
+
+    for (size_t i = 0; i < KX_PER_STEP; i++) {
+        TRY(mica_kx_encap(k->g, k->share, k->share_len, share, sizeof(share), &len, &secret));
+    }
+    *secs += cpu_now() - t0;
+    *units += KX_PER_STEP;
+    return MICA_OK;
+}
+
+/* ---- signatures: CertificateVerify ------------------------------------------------ */
+
+#ifndef MICA_BENCH_CERTS
+#define MICA_BENCH_CERTS "tests/vectors/certs"
+#endif
+
+struct sig_bench {
+    const struct mica_sig_scheme *s;
+    mica_pkey *key;
+    uint8_t msg[130]; /* as long as a TLS 1.3 CertificateVerify's signed content */
+    uint8_t sig[1024];
+    size_t sig_len;
+};
+
+static mica_err sign_step(void *ctx, double *secs, double *units)
+{
+    struct sig_bench *b = ctx;
+    double t0 = cpu_now();
+
+    for (size_t i = 0; i < KX_PER_STEP; i++) {
+        TRY(mica_sig_sign(b->s, b->key, b->msg, sizeof(b->msg), b->sig, sizeof(b->sig),
+                          &b->sig_len));
+    }
+    *secs += cpu_now() - t0;
+    *units += KX_PER_STEP;
+    return MICA_OK;
+}
+
+static mica_err verify_step(void *ctx, double *secs, double *units)
+{
+    struct sig_bench *b = ctx;
+    double t0 = cpu_now();
+
+    for (size_t i = 0; i < KX_PER_STEP; i++) {
+        TRY(mica_sig_verify(b->s, b->key, b->msg, sizeof(b->msg), b->sig, b->sig_len));
+    }
+    *secs += cpu_now() - t0;
+    *units += KX_PER_STEP;
+    return MICA_OK;
+}
+
 /* ---- driver ---------------------------------------------------------------------- */
 
 static void check(mica_err err, const char *figure, const char *name)
@@ -483,16 +544,63 @@ static void bench_group(const struct mica_group *g, double min_secs)
         check(measure(keygen_step, &k, min_secs, &rate), "kx-keygen", g->name);
         report("kx-keygen", g->name, rate, "op/s");
     }
-    if (wanted("kx-decap", g->name)) {
+    if (wanted("kx-decap", g->name) || wanted("kx-encap", g->name)) {
         check(mica_kx_keygen(g, &k.key, client_share, sizeof(client_share), &client_len), "setup",
               g->name);
         check(mica_kx_encap(g, client_share, client_len, k.share, sizeof(k.share), &k.share_len,
                             &server_secret),
               "setup", g->name);
-        check(measure(decap_step, &k, min_secs, &rate), "kx-decap", g->name);
-        report("kx-decap", g->name, rate, "op/s");
+        if (wanted("kx-decap", g->name)) {
+            check(measure(decap_step, &k, min_secs, &rate), "kx-decap", g->name);
+            report("kx-decap", g->name, rate, "op/s");
+        }
+        if (wanted("kx-encap", g->name)) {
+            /* the server's side: the client's share checked, a key pair, one ECDH */
+            memcpy(k.share, client_share, client_len);
+            k.share_len = client_len;
+            check(measure(encap_step, &k, min_secs, &rate), "kx-encap", g->name);
+            report("kx-encap", g->name, rate, "op/s");
+        }
         mica_kx_free(k.key);
     }
+}
+
+/* bench_sig: sign and verify with the test key `file` (tests/vectors/certs) */
+static void bench_sig(const char *scheme, const char *file, double min_secs)
+{
+    struct sig_bench b;
+    char path[512];
+    uint8_t pem[8192];
+    size_t n;
+    double rate;
+    FILE *f;
+
+    if (!wanted("sign", scheme) && !wanted("verify", scheme)) {
+        return;
+    }
+    memset(&b, 0, sizeof(b));
+    b.s = mica_sig_scheme_by_name(scheme);
+    snprintf(path, sizeof(path), "%s/%s", MICA_BENCH_CERTS, file);
+    f = fopen(path, "rb");
+    if (b.s == NULL || f == NULL) {
+        fprintf(stderr, "mica-bench: %s: cannot read %s\n", scheme, path);
+        exit(1);
+    }
+    n = fread(pem, 1, sizeof(pem), f);
+    fclose(f);
+    check(mica_pkey_from_pem(pem, n, &b.key), "setup", scheme);
+    fill(b.msg, sizeof(b.msg), 0x20);
+    check(mica_sig_sign(b.s, b.key, b.msg, sizeof(b.msg), b.sig, sizeof(b.sig), &b.sig_len),
+          "setup", scheme);
+    if (wanted("sign", scheme)) {
+        check(measure(sign_step, &b, min_secs, &rate), "sign", scheme);
+        report("sign", scheme, rate, "op/s");
+    }
+    if (wanted("verify", scheme)) {
+        check(measure(verify_step, &b, min_secs, &rate), "verify", scheme);
+        report("verify", scheme, rate, "op/s");
+    }
+    mica_pkey_free(b.key);
 }
 
 /* --list suites|groups: what this mica offers with this libcrypto, one name a line */
@@ -578,5 +686,8 @@ int main(int argc, char **argv)
         }
         bench_group(&mica_groups[i], min_secs);
     }
+    bench_sig("ecdsa_secp256r1_sha256", "ecdsa-p256.key", min_secs);
+    bench_sig("rsa_pss_rsae_sha256", "rsa2048.key", min_secs);
+    bench_sig("ed25519", "ed25519.key", min_secs);
     return 0;
 }

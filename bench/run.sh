@@ -159,8 +159,30 @@ while [ "$pass" -le "$passes" ]; do
         a=$(ecdh_of "$g")
         [ -z "$a" ] || put "$pass" "ossl:ecdh:$g" "$(ossl_ecdh "$a")"
     done
+    mica "$pass" "sign "
+    mica "$pass" "verify "
     pass=$((pass + 1))
 done
+
+# ---- whole handshakes, memory and bulk beside libssl, in memory (mica-bench-hs) -----
+# one run: each of its figures already puts mica right before OpenSSL
+hs=$build/bench/mica-bench-hs
+if [ -x "$hs" ]; then
+    echo "run.sh: handshakes, memory and bulk (mica-bench-hs)" >&2
+    secs=1
+    [ -z "$quick" ] || secs=0.05
+    if ! "$hs" --seconds "$secs" >"$tmp/hs.out" 2>"$tmp/hs.err"; then
+        cat "$tmp/hs.out" "$tmp/hs.err" >&2
+        echo "run.sh: mica-bench-hs failed" >&2
+        exit 1
+    fi
+    # "hs server mica full ecdsa-p256 233.6 us" -> hs:hs:server:mica:full:ecdsa-p256
+    awk 'NF >= 3 {
+        k = "hs"
+        for (i = 1; i <= NF - 2; i++) k = k ":" $i
+        print 1, k, $(NF - 1)
+    }' "$tmp/hs.out" >>"$kv"
+fi
 elapsed=$(($(date +%s) - start))
 
 # ---- the table ---------------------------------------------------------------------
@@ -193,6 +215,13 @@ commit=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'
         return sprintf("%.0f", 256e3 / best[a] - 256e3 / best[b])
     }
     function us(k) { return (k in best) && best[k] > 0 ? sprintf("%.1f", 1e6 / best[k]) : "-" }
+    function cost(k) { return (k in best) && best[k] > 0 ? 1e6 / best[k] : 0 } # us per op
+    function memrow(label, m, o) {
+        if (!(m in best)) return
+        ov = "-"
+        if (o in best) ov = sprintf("%.0f", best[o])
+        printf "%-28s %8.0f %8s %6s\n", label, best[m], ov, ratio(m, o)
+    }
     END {
         ns = split(suites, S, " "); ng = split(groups, G, " ")
         nm = split(smap, M, " ")
@@ -252,6 +281,73 @@ commit=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'
                 get("mica:set-key:" s), us("mica:set-key:" s)
         }
         print ""
+
+        if ("hs:hs:server:mica:full:ecdsa-p256" in best) {
+            print "Handshakes in memory (mica-bench-hs): client and server in one process, no sockets;"
+            print "  CPU per handshake of each end (us), x25519, TLS_AES_128_GCM_SHA256, a 1-byte request and"
+            print "  answer so that tickets are sent and read; openssl = libssl 3.0 over a BIO pair, same load"
+            print "  bound = the primitives it needs, from the figures above: server kx-encap + sign +"
+            print "  keysched; client kx-keygen + kx-decap + verify (CertificateVerify) + verify (ECDSA"
+            print "  P-256: the CA signed every leaf) + keysched; resumed (psk_dhe_ke): kx-encap or"
+            print "  kx-keygen + kx-decap, + keysched"
+            printf "%-28s %8s %8s %6s %8s %6s\n", "handshake", "mica", "openssl", "ratio", "bound", "/bound"
+            ncert = split("ecdsa-p256 rsa2048 ed25519", C, " ")
+            SCH["ecdsa-p256"] = "ecdsa_secp256r1_sha256"
+            SCH["rsa2048"] = "rsa_pss_rsae_sha256"
+            SCH["ed25519"] = "ed25519"
+            ks = "mica:keysched:TLS_AES_128_GCM_SHA256"
+            for (i = 1; i <= ncert; i++) {
+                c = C[i]
+                for (e = 1; e <= 2; e++) {
+                    end = e == 1 ? "server" : "client"
+                    for (r = 0; r <= 1; r++) {
+                        kind = r ? "resumed" : "full"
+                        m = "hs:hs:" end ":mica:" kind ":" c
+                        o = "hs:hs:" end ":openssl:" kind ":" c
+                        if (!(m in best)) continue
+                        if (end == "server")
+                            b = cost("mica:kx-encap:x25519") + cost(ks) + (r ? 0 : cost("mica:sign:" SCH[c]))
+                        else
+                            b = cost("mica:kx-keygen:x25519") + cost("mica:kx-decap:x25519") + cost(ks) + \
+                                (r ? 0 : cost("mica:verify:" SCH[c]) + cost("mica:verify:ecdsa_secp256r1_sha256"))
+                        ov = "-"; orat = "-"; bv = "-"; brat = "-"
+                        if ((o in best) && best[o] > 0) { ov = sprintf("%.1f", best[o]); orat = sprintf("%.2f", best[m] / best[o]) }
+                        if (b > 0) { bv = sprintf("%.1f", b); brat = sprintf("%.2f", best[m] / b) }
+                        printf "%-28s %8.1f %8s %6s %8s %6s\n", end " " kind " " c, best[m], ov, orat, bv, brat
+                    }
+                }
+            }
+            print ""
+            print "Memory (mica-bench-hs; malloc counted per end, libcrypto allocations included), bytes"
+            print "  peak = that end: heap high-water mark during one handshake and exchange, above what it"
+            print "  held before; idle = per established connection, over many kept open at once"
+            printf "%-28s %8s %8s %6s\n", "figure", "mica", "openssl", "ratio"
+            for (i = 1; i <= ncert; i++)
+                for (e = 1; e <= 2; e++) {
+                    end = e == 1 ? "server" : "client"
+                    memrow("peak " end " " C[i], "hs:mem-peak:" end ":mica:" C[i], "hs:mem-peak:" end ":openssl:" C[i])
+                }
+            memrow("idle server", "hs:mem-idle:server:mica", "hs:mem-idle:server:openssl")
+            memrow("idle client", "hs:mem-idle:client:mica", "hs:mem-idle:client:openssl")
+            print ""
+            print "Bulk in memory (mica-bench-hs): 16 KiB records, MB/s of content per CPU second of that end"
+            print "  server = 64 records written and handed off between two clock reads; client = reading them"
+            print "  evp = one EVP AEAD stream of 16 KiB updates (what openssl speed -evp measures): the limit"
+            printf "%-36s %8s %8s %8s %7s %7s\n", "figure", "mica", "openssl", "evp", "m/evp", "o/evp"
+            for (i = 1; i <= ns; i++) {
+                s = S[i]
+                for (e = 1; e <= 2; e++) {
+                    end = e == 1 ? "server" : "client"
+                    m = "hs:bulk:" end ":mica:" s
+                    o = "hs:bulk:" end ":openssl:" s
+                    v = "hs:evp:" s
+                    if (!(m in best)) continue
+                    printf "%-36s %8.1f %8s %8s %7s %7s\n", end " " s, best[m], get(o), get(v),
+                        ratio(m, v), ratio(o, v)
+                }
+            }
+            print ""
+        }
 
         worst = 0
         for (k in best) {
