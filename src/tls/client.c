@@ -448,9 +448,9 @@ static mica_err on_hello_retry_request(mica_conn *c, const struct mica_server_he
         mica_ks_clear(&c->ks);
     }
     /* 4.1.4: a PSK whose hash is not the chosen suite's cannot be used: not offered again */
-    if (c->offer_psk && mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
+    if (c->offer_psk && mica_suite_by_id(c->session->suite)->hash != c->suite->hash) {
         c->offer_psk = false;
-        mica_secret_wipe(&c->session.psk);
+        mica_secret_wipe(&c->session->psk);
     }
     /* 4.4.1: ClientHello1 is replaced by message_hash, then the HRR follows */
     TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
@@ -497,7 +497,7 @@ static mica_err accept_server_hello(mica_conn *c, const struct mica_server_hello
          * range supplied by the client, that the server selected a cipher suite indicating
          * a Hash associated with the PSK" (illegal_parameter otherwise) */
         if (!c->offer_psk || sh->psk_identity != 0 ||
-            mica_suite_by_id(c->session.suite)->hash != c->suite->hash) {
+            mica_suite_by_id(c->session->suite)->hash != c->suite->hash) {
             return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
                              "the server selected PSK %u, which was not offered for this suite",
                              sh->psk_identity);
@@ -506,7 +506,7 @@ static mica_err accept_server_hello(mica_conn *c, const struct mica_server_hello
         c->proof |= MICA_PROOF_BINDER; /* our binder, their acceptance */
         /* the PSK authenticates the server its session came from: verified if that
          * handshake verified the chain and this config asks for verification */
-        c->verified = c->cfg->verify && c->session.verified;
+        c->verified = c->cfg->verify && c->session->verified;
     }
     if (!c->hrr) {
         TRY(mica_transcript_set_hash(&c->t, c->suite->hash));
@@ -630,8 +630,7 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
             return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
                              "the server selected an ALPN protocol that was not offered");
         }
-        memcpy(c->alpn, ee.alpn_selected.p, ee.alpn_selected.n);
-        c->alpn[ee.alpn_selected.n] = '\0';
+        TRY(mica_hs_set_alpn(c, ee.alpn_selected.p, ee.alpn_selected.n));
     }
     if ((ee.present & mica_ext_bit(MICA_EXT_RECORD_SIZE_LIMIT)) != 0) {
         c->peer_record_limit = ee.record_size_limit;
@@ -644,7 +643,8 @@ static mica_err on_encrypted_extensions(mica_conn *c, uint8_t type, const uint8_
         if (!ee.early_data) {
             early_rejected(c, "the server's EncryptedExtensions do not accept it");
             TRY(mica_conn_set_write_key(c, &c->c_hs, MICA_EPOCH_HANDSHAKE));
-        } else if (c->suite->id != c->session.suite || strcmp(c->alpn, c->session.alpn) != 0) {
+        } else if (c->suite->id != c->session->suite ||
+                   strcmp(mica_hs_alpn_text(c), c->session->alpn) != 0) {
             /* 4.2.10: 0-RTT is accepted only under the session's suite and ALPN */
             return mica_fail(c, MICA_E_ILLEGAL_PARAMETER,
                              "the server accepted our early data under another cipher suite "
@@ -713,11 +713,12 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len, enu
         err = mica_hs_verify_chain(c, leaf.ocsp_response.n > 0 ? leaf.ocsp_response.p : NULL,
                                    leaf.ocsp_response.n);
         if (err != MICA_OK) {
-            return mica_fail(c, err, "the server's certificate is not valid: %s", c->verify_error);
+            return mica_fail(c, err, "the server's certificate is not valid: %s",
+                             mica_hs_verify_text(c));
         }
     } else {
-        snprintf(c->verify_error, sizeof(c->verify_error), "verification disabled (insecure mode)");
-        mica_trace_cert(c, "skipped", c->verify_error);
+        mica_hs_set_verify_error(c, "verification disabled (insecure mode)");
+        mica_trace_cert(c, "skipped", mica_hs_verify_text(c));
     }
     c->proof |= MICA_PROOF_CERT;
     TRY(mica_transcript_add(&c->t, msg, len));

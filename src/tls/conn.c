@@ -19,7 +19,7 @@ static void queue_alert(mica_conn *c, mica_alert alert)
     if (alert == MICA_ALERT_NONE) {
         return;
     }
-    mica_trace_alert(c, true, 2, (uint8_t)alert, c->err_sentence);
+    mica_trace_alert(c, true, 2, (uint8_t)alert, mica_conn_error_sentence(c));
     /* RFC 8446 6: alerts are sent under the current write keys; a failure to queue one
      * (memory, or the output limit) is not reported: the connection has already failed */
     if (mica_conn_send(c, MICA_CT_ALERT, body, sizeof(body)) != MICA_OK) {
@@ -35,7 +35,12 @@ fail_v(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, va_list a
     }
     c->err = code;
     c->err_alert = alert == MICA_ALERT_NONE ? mica_err_alert(code) : alert;
-    vsnprintf(c->err_sentence, sizeof(c->err_sentence), fmt, ap);
+    /* the sentence's room is made only now: a connection that never fails never pays
+     * for it; without memory the code's own sentence stands in */
+    c->err_sentence = mica_mem_alloc_buf(MICA_ERR_SENTENCE_LEN);
+    if (c->err_sentence != NULL) {
+        vsnprintf(c->err_sentence, MICA_ERR_SENTENCE_LEN, fmt, ap);
+    }
     if (code != MICA_E_PEER_ALERT) {
         queue_alert(c, c->err_alert);
     }
@@ -182,6 +187,11 @@ void mica_conn_free(mica_conn *c)
     mica_mem_free_secret(c->app);
     mica_mem_free_secret(c->out);
     mica_mem_free_secret(c->early_buf);
+    mica_mem_free_secret(c->session);
+    mica_mem_free(c->err_sentence);
+    mica_mem_free(c->verify_error);
+    mica_mem_free(c->alpn);
+    mica_mem_free(c->trace_flight);
     mica_mem_free_secret(c); /* traffic secrets live in the struct */
 }
 
@@ -868,7 +878,10 @@ mica_alert mica_conn_error_alert(const mica_conn *c)
 
 const char *mica_conn_error_sentence(const mica_conn *c)
 {
-    return c->err == MICA_OK ? NULL : c->err_sentence;
+    if (c->err == MICA_OK) {
+        return NULL;
+    }
+    return c->err_sentence != NULL ? c->err_sentence : mica_err_sentence(c->err);
 }
 
 const char *mica_conn_version(const mica_conn *c)
@@ -893,7 +906,7 @@ const char *mica_conn_sig_scheme(const mica_conn *c)
 
 const char *mica_conn_alpn(const mica_conn *c)
 {
-    return c->alpn[0] != '\0' ? c->alpn : NULL;
+    return c->alpn;
 }
 
 const char *mica_conn_server_name(const mica_conn *c)
@@ -923,7 +936,7 @@ mica_err mica_conn_verify_code(const mica_conn *c)
 
 const char *mica_conn_verify_error(const mica_conn *c)
 {
-    return c->verify_error[0] != '\0' ? c->verify_error : NULL;
+    return c->verify_error;
 }
 
 const uint8_t *mica_conn_peer_cert(const mica_conn *c, size_t i, size_t *len)

@@ -149,6 +149,9 @@ const char *mica_state_name(enum mica_state s);
 #define MICA_PROOF_FIN 4u    /* peer Finished verified */
 #define MICA_PROOF_BINDER 8u /* PSK binder verified */
 
+#define MICA_ERR_SENTENCE_LEN 768u
+#define MICA_TRACE_FLIGHT_LEN 256u
+
 struct mica_conn {
     const mica_config *cfg;
     bool server;
@@ -157,7 +160,8 @@ struct mica_conn {
     /* first failure sticks */
     mica_err err;
     mica_alert err_alert;
-    char err_sentence[768];
+    char *err_sentence; /* MICA_ERR_SENTENCE_LEN bytes, made at the failure (NULL before,
+                           or when that allocation failed: then the code's own sentence) */
 
     /* records */
     struct mica_rec_dir rd, wr;
@@ -201,14 +205,15 @@ struct mica_conn {
 
     /* negotiated and peer facts */
     char server_name[MICA_MAX_SERVER_NAME + 1];
-    char alpn[256];
+    char *alpn; /* the protocol agreed on (made to its length), or NULL */
     uint8_t **peer_der;
     size_t *peer_len;
     size_t peer_n;
     mica_pkey *peer_key; /* the leaf's key: from the verification, or parsed for the
                             CertificateVerify when there is none; NULL until then */
     bool verified;
-    char verify_error[512];
+    char *verify_error;   /* why the peer's chain is not verified (mica_hs_set_verify_error),
+                           or NULL: made to its length, so a verified connection holds none */
     mica_err verify_code; /* the verification's result (MICA_OK, or why not) */
     bool ocsp_stapled;    /* client: the server stapled an OCSP response */
     bool ocsp_requested;  /* server: the client sent status_request */
@@ -222,15 +227,19 @@ struct mica_conn {
     size_t peer_record_limit; /* RFC 8449: the peer's limit, applied when keys change */
 
     /* resumption (psk.c) */
-    bool offer_psk;              /* client: the ClientHello offers session */
-    bool resumed;                /* the PSK was accepted */
-    struct mica_session session; /* client: the session offered; server: the one accepted */
-    mica_secret res_master;      /* resumption_master_secret: each ticket's PSK comes from it */
-    unsigned tickets_sent;       /* server: NewSessionTickets so far (their nonces) */
-    uint8_t psk_mode;            /* MICA_PSK_DHE_KE or MICA_PSK_KE, when resumed */
-    bool psk_fresh;              /* server: the ticket age is within the 0-RTT window */
-    bool psk_stateful;           /* server: a single-use ticket of the session cache */
-    uint8_t binder_id[32];       /* server: the accepted binder, the hello's anti-replay id */
+    bool offer_psk; /* client: the ClientHello offers session */
+    bool resumed;   /* the PSK was accepted */
+    /* client: the session offered; server: the one accepted. Only during the handshake
+     * (1.6 KB, mostly a client's ticket): freed when it completes, so an established
+     * connection does not carry it */
+    struct mica_session *session;
+    uint64_t session_auth_ms; /* resumed: the session's auth_ms, for the tickets it issues */
+    mica_secret res_master;   /* resumption_master_secret: each ticket's PSK comes from it */
+    unsigned tickets_sent;    /* server: NewSessionTickets so far (their nonces) */
+    uint8_t psk_mode;         /* MICA_PSK_DHE_KE or MICA_PSK_KE, when resumed */
+    bool psk_fresh;           /* server: the ticket age is within the 0-RTT window */
+    bool psk_stateful;        /* server: a single-use ticket of the session cache */
+    uint8_t binder_id[32];    /* server: the accepted binder, the hello's anti-replay id */
 
     /* 0-RTT (RFC 8446 4.2.10) */
     mica_early early;     /* what became of early data (mica.h) */
@@ -252,7 +261,8 @@ struct mica_conn {
 
     /* tracing (trace.c) */
     uint64_t trace_start_us;
-    char trace_flight[256]; /* names of the messages sent since the last flight event */
+    char *trace_flight; /* names of the messages sent since the last flight event
+                           (MICA_TRACE_FLIGHT_LEN bytes, made when tracing is on) */
     size_t trace_flight_bytes;
     unsigned trace_flight_epochs; /* bit (1 << epoch) of each protection used in the flight */
 };
@@ -311,6 +321,16 @@ void mica_trace_cert(mica_conn *c, const char *result, const char *why);
 void mica_trace_early(mica_conn *c, bool sent, const char *result, const char *why, size_t bytes);
 void mica_trace_alert(mica_conn *c, bool sent, uint8_t level, uint8_t desc, const char *cause);
 void mica_trace_flight(mica_conn *c);
+
+/* mica_hs_set_verify_error: c->verify_error = the formatted sentence (NULL: none; without
+ * memory, the error code's sentence stands in, see mica_hs_verify_text) */
+__attribute__((format(printf, 2, 3))) void mica_hs_set_verify_error(mica_conn *c, const char *fmt,
+                                                                    ...);
+/* mica_hs_verify_text: c->verify_error, or "" when there is none */
+const char *mica_hs_verify_text(const mica_conn *c);
+/* mica_hs_set_alpn: c->alpn = name[0..len); mica_hs_alpn_text: it, or "" for none */
+MICA_MUST mica_err mica_hs_set_alpn(mica_conn *c, const uint8_t *name, size_t len);
+const char *mica_hs_alpn_text(const mica_conn *c);
 
 /*
  * mica_fail: record the first failure of a connection (later ones are ignored), queue

@@ -40,9 +40,9 @@ mica_early mica_conn_early_data(const mica_conn *c)
 static const char *why_not(const mica_conn *c)
 {
     const mica_config *cfg = c->cfg;
-    const struct mica_session *s = &c->session;
+    const struct mica_session *s = c->session;
 
-    if (!c->resumed) {
+    if (!c->resumed || s == NULL) {
         return "the PSK was not accepted";
     }
     if (cfg->early_max == 0) {
@@ -58,7 +58,7 @@ static const char *why_not(const mica_conn *c)
     if (s->suite != c->suite->id) {
         return "the cipher suite differs from the session's";
     }
-    if (strcmp(s->alpn, c->alpn) != 0) {
+    if (strcmp(s->alpn, mica_hs_alpn_text(c)) != 0) {
         return "the ALPN protocol differs from the session's";
     }
     if (strcmp(s->sni, c->server_name) != 0) {
@@ -88,8 +88,8 @@ mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,
     uint32_t skip =
         c->cfg->early_max > MICA_EARLY_SKIP_DEFAULT ? c->cfg->early_max : MICA_EARLY_SKIP_DEFAULT;
 
-    if (c->resumed && c->session.max_early > skip) {
-        skip = c->session.max_early;
+    if (c->resumed && c->session != NULL && c->session->max_early > skip) {
+        skip = c->session->max_early;
     }
 
     if (!ch->early_data) {
@@ -113,7 +113,7 @@ mica_err mica_psk_decide_early(mica_conn *c, const struct mica_client_hello *ch,
         return MICA_OK;
     }
     c->early = MICA_EARLY_ACCEPTED;
-    c->early_max = c->session.max_early; /* at most cfg->early_max (why_not) */
+    c->early_max = c->session->max_early; /* at most cfg->early_max (why_not) */
     mica_trace_early(c, true, "accepted", NULL, c->early_max);
     return MICA_OK;
 }

@@ -1,4 +1,6 @@
 /* Handshake pieces both sides use: CertificateVerify content, Finished, peer chains. */
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "tls/conn.h"
@@ -92,9 +94,52 @@ mica_err mica_hs_keep_peer_chain(mica_conn *c, const struct mica_certificate *ce
     return MICA_OK;
 }
 
+void mica_hs_set_verify_error(mica_conn *c, const char *fmt, ...)
+{
+    char text[512];
+    va_list ap;
+    int n;
+
+    mica_mem_free(c->verify_error);
+    c->verify_error = NULL;
+    if (fmt == NULL) {
+        return;
+    }
+    va_start(ap, fmt);
+    n = vsnprintf(text, sizeof(text), fmt, ap);
+    va_end(ap);
+    if (n >= 0) {
+        size_t len = strlen(text);
+        c->verify_error = mica_mem_alloc_buf(len + 1);
+        if (c->verify_error != NULL) {
+            memcpy(c->verify_error, text, len + 1);
+        }
+    }
+}
+
+mica_err mica_hs_set_alpn(mica_conn *c, const uint8_t *name, size_t len)
+{
+    mica_mem_free(c->alpn);
+    c->alpn = mica_mem_alloc(len + 1); /* zeroed: the terminator */
+    ENSURE(c->alpn != NULL, MICA_E_NOMEM);
+    memcpy(c->alpn, name, len);
+    return MICA_OK;
+}
+
+const char *mica_hs_alpn_text(const mica_conn *c)
+{
+    return c->alpn != NULL ? c->alpn : "";
+}
+
+const char *mica_hs_verify_text(const mica_conn *c)
+{
+    return c->verify_error != NULL ? c->verify_error : "";
+}
+
 mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len)
 {
     struct mica_x509_policy p;
+    char why[512];
     mica_err err;
 
     memset(&p, 0, sizeof(p));
@@ -114,13 +159,14 @@ mica_err mica_hs_verify_chain(mica_conn *c, const uint8_t *ocsp, size_t ocsp_len
     mica_pkey_free(c->peer_key);
     c->peer_key = NULL;
     err = mica_x509_verify(c->cfg->store, (const uint8_t *const *)c->peer_der, c->peer_len,
-                           c->peer_n, &p, c->verify_error, sizeof(c->verify_error), &c->peer_key);
+                           c->peer_n, &p, why, sizeof(why), &c->peer_key);
     if (err != MICA_OK) {
-        mica_trace_cert(c, "failed", c->verify_error);
+        mica_hs_set_verify_error(c, "%s", why);
+        mica_trace_cert(c, "failed", mica_hs_verify_text(c));
         c->verify_code = err;
         return err;
     }
-    c->verify_error[0] = '\0';
+    mica_hs_set_verify_error(c, NULL);
     c->verify_code = MICA_OK;
     c->verified = true;
     mica_trace_cert(c, "verified", NULL);
@@ -150,7 +196,8 @@ mica_err mica_hs_early_secrets(mica_conn *c, const struct mica_suite *suite)
      * the ClientHello, from the PSK's early secret */
     mica_ks_clear(&c->ks);
     mica_ks_init(&c->ks, suite->hash);
-    TRY(mica_ks_early(&c->ks, c->session.psk.b, c->session.psk.len));
+    ENSURE(c->session != NULL, MICA_E_INTERNAL);
+    TRY(mica_ks_early(&c->ks, c->session->psk.b, c->session->psk.len));
     TRY(mica_transcript_hash_with(&c->t, suite->hash, NULL, 0, th));
     TRY(mica_ks_early_traffic(&c->ks, th, &c->c_early));
     TRY(mica_ks_early_exporter(&c->ks, th, &c->early_exp));
@@ -171,10 +218,13 @@ mica_err mica_hs_handshake_secrets(mica_conn *c, const mica_kx_shared *shared)
     if (c->ks.stage != MICA_KS_EARLY || !c->resumed || c->ks.hash != c->suite->hash) {
         mica_ks_clear(&c->ks);
         mica_ks_init(&c->ks, c->suite->hash);
-        TRY(mica_ks_early(&c->ks, c->resumed ? c->session.psk.b : NULL,
-                          c->resumed ? c->session.psk.len : 0));
+        ENSURE(!c->resumed || c->session != NULL, MICA_E_INTERNAL);
+        TRY(mica_ks_early(&c->ks, c->resumed ? c->session->psk.b : NULL,
+                          c->resumed ? c->session->psk.len : 0));
     }
-    mica_secret_wipe(&c->session.psk); /* in the early secret now; not needed again */
+    if (c->session != NULL) {
+        mica_secret_wipe(&c->session->psk); /* in the early secret now; not needed again */
+    }
     /* psk_ke (4.2.9): no (EC)DHE, the handshake secret is extracted from zeros */
     TRY(mica_ks_handshake(&c->ks, shared != NULL ? shared->b : NULL,
                           shared != NULL ? shared->len : 0));
@@ -203,6 +253,13 @@ mica_err mica_hs_complete(mica_conn *c)
     TRY(mica_ks_done(&c->ks));
     mica_secret_wipe(&c->c_hs);
     mica_secret_wipe(&c->s_hs);
+    mica_mem_free_secret(c->session); /* what later tickets need is in session_auth_ms */
+    c->session = NULL;
+    /* the transcript outlives the handshake only for post-handshake authentication
+     * (4.6.2), which needs the client to have offered it */
+    if (!c->pha_offered) {
+        mica_transcript_clear(&c->t);
+    }
     return MICA_OK;
 }
 

@@ -111,7 +111,7 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len)
     TRY(mica_transcript_add(&c->t, msg, len));
     mica_hs_drop_peer_chain(c);
     if (cert.entries_n == 0) {
-        snprintf(c->verify_error, sizeof(c->verify_error), "the client sent no certificate");
+        mica_hs_set_verify_error(c, "the client sent no certificate");
         c->pha_state = 3;
         return MICA_OK;
     }
@@ -122,7 +122,8 @@ static mica_err on_certificate(mica_conn *c, const uint8_t *msg, size_t len)
     }
     err = mica_hs_verify_chain(c, NULL, 0);
     if (err != MICA_OK && c->cfg->client_auth != MICA_CLIENT_AUTH_OPTIONAL) {
-        return mica_fail(c, err, "the client's certificate is not valid: %s", c->verify_error);
+        return mica_fail(c, err, "the client's certificate is not valid: %s",
+                         mica_hs_verify_text(c));
     }
     c->pha_state = 2;
     return MICA_OK;

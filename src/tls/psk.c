@@ -261,13 +261,13 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     memset(&s, 0, sizeof(s));
     s.suite = c->suite->id;
     s.issued_ms = mica_clock_now(&c->cfg->clock);
-    s.auth_ms = c->resumed ? c->session.auth_ms : s.issued_ms;
+    s.auth_ms = c->resumed ? c->session_auth_ms : s.issued_ms;
     s.lifetime = c->cfg->ticket_lifetime;
     TRY(mica_rand((uint8_t *)&s.age_add, sizeof(s.age_add)));
     /* 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
     TRY(mica_ks_resumption_psk(c->suite->hash, rms, &nonce, 1, &s.psk));
     memcpy(s.sni, c->server_name, sizeof(s.sni));
-    memcpy(s.alpn, c->alpn, sizeof(s.alpn));
+    memcpy(s.alpn, mica_hs_alpn_text(c), strlen(mica_hs_alpn_text(c)) + 1); /* <= 255 + 1 */
     s.max_early = c->cfg->early_max;
     err = c->cfg->cache != NULL ? cache_ticket(c->cfg, &s, ticket, &ticket_len)
                                 : seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
@@ -355,7 +355,7 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
     memset(&s, 0, sizeof(s));
     s.suite = c->suite->id;
     s.issued_ms = mica_clock_now(&c->cfg->clock); /* the client's receipt time */
-    s.auth_ms = c->resumed ? c->session.auth_ms : s.issued_ms;
+    s.auth_ms = c->resumed ? c->session_auth_ms : s.issued_ms;
     s.lifetime =
         nst->lifetime < MICA_MAX_TICKET_LIFETIME ? nst->lifetime : MICA_MAX_TICKET_LIFETIME;
     s.age_add = nst->age_add;
@@ -368,7 +368,7 @@ mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *
         return MICA_OK; /* as above: no session, the connection goes on */
     }
     memcpy(s.sni, c->server_name, sizeof(s.sni));
-    memcpy(s.alpn, c->alpn, sizeof(s.alpn));
+    memcpy(s.alpn, mica_hs_alpn_text(c), strlen(mica_hs_alpn_text(c)) + 1); /* <= 255 + 1 */
     mica_wr_u8(&w, SESSION_VERSION);
     mica_wr_u8(&w, c->verified ? 1 : 0);
     write_state(&w, &s);
@@ -396,9 +396,12 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
 {
     mica_rd r, ticket;
     uint8_t version = 0, verified = 0, check[SESSION_CHECK_LEN];
-    struct mica_session *s = &c->session;
+    struct mica_session *s;
     uint64_t now = mica_clock_now(&c->cfg->clock);
 
+    mica_mem_free_secret(c->session);
+    c->session = s = mica_mem_alloc(sizeof(*s));
+    ENSURE(s != NULL, MICA_E_NOMEM);
     ENSURE(len > SESSION_CHECK_LEN, MICA_E_DECODE);
     len -= SESSION_CHECK_LEN;
     TRY(session_check(blob, len, check));
@@ -410,6 +413,7 @@ mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len)
     ENSURE(verified <= 1, MICA_E_DECODE);
     s->verified = verified == 1;
     TRY(read_state(&r, s));
+    c->session_auth_ms = s->auth_ms;
     TRY(mica_rd_vec16(&r, &ticket, 1, sizeof(s->ticket)));
     TRY(mica_rd_end(&r));
     memcpy(s->ticket, ticket.p, ticket.n);
@@ -463,13 +467,15 @@ static mica_err binder_for(const mica_conn *c, const struct mica_hash_desc *h,
 
 void mica_psk_write_offer(mica_conn *c, mica_wr *w)
 {
-    const struct mica_suite *s = mica_suite_by_id(c->session.suite);
-    uint32_t age = (uint32_t)(mica_clock_now(&c->cfg->clock) - c->session.issued_ms);
+    const struct mica_suite *s;
+    uint32_t age;
     size_t ext, list, m;
 
     if (!c->offer_psk) {
         return;
     }
+    s = mica_suite_by_id(c->session->suite);
+    age = (uint32_t)(mica_clock_now(&c->cfg->clock) - c->session->issued_ms);
     if (c->early_offered && !c->hrr) {
         /* 4.2.10: early_data, empty; never in the ClientHello that answers an HRR */
         c->offered |= mica_ext_bit(MICA_EXT_EARLY_DATA);
@@ -488,10 +494,10 @@ void mica_psk_write_offer(mica_conn *c, mica_wr *w)
     mica_wr_open16(w, &ext);
     mica_wr_open16(w, &list);
     mica_wr_open16(w, &m);
-    mica_wr_bytes(w, c->session.ticket, c->session.ticket_len);
+    mica_wr_bytes(w, c->session->ticket, c->session->ticket_len);
     mica_wr_close(w, m);
     /* obfuscated_ticket_age = age in ms + ticket_age_add, mod 2^32 */
-    mica_wr_u32(w, age + c->session.age_add);
+    mica_wr_u32(w, age + c->session->age_add);
     mica_wr_close(w, list);
     mica_wr_open16(w, &list);
     mica_wr_u8(w, s->hash->len);
@@ -502,17 +508,18 @@ void mica_psk_write_offer(mica_conn *c, mica_wr *w)
 
 mica_err mica_psk_fill_binder(mica_conn *c, uint8_t *msg, size_t len)
 {
-    const struct mica_suite *s = mica_suite_by_id(c->session.suite);
+    const struct mica_suite *s;
     size_t blen, binders_at;
 
     if (!c->offer_psk) {
         return MICA_OK;
     }
+    s = mica_suite_by_id(c->session->suite);
     blen = s->hash->len;
     /* the binders list is the message's tail: u16 length, u8 length, the binder */
     ENSURE(len > 3 + blen, MICA_E_INTERNAL);
     binders_at = len - (3 + blen);
-    return binder_for(c, s->hash, &c->session.psk, msg, binders_at, msg + len - blen);
+    return binder_for(c, s->hash, &c->session->psk, msg, binders_at, msg + len - blen);
 }
 
 /* ---- server: accepting a PSK ------------------------------------------------------- */
@@ -610,9 +617,16 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
         return err;
     }
     c->proof |= MICA_PROOF_BINDER;
+    mica_mem_free_secret(c->session);
+    c->session = mica_mem_alloc(sizeof(*c->session));
+    if (c->session == NULL) {
+        mica_secret_wipe(&s.psk);
+        return mica_fail(c, MICA_E_NOMEM, "%s", mica_err_sentence(MICA_E_NOMEM));
+    }
+    *c->session = s;
+    c->session_auth_ms = s.auth_ms;
     c->resumed = true;
     c->psk_mode = (uint8_t)mode;
-    c->session = s;
     /* for 0-RTT: within the window, and the ClientHello's identity for anti-replay (the
      * binder: an HMAC over the whole hello, so unique to it) */
     c->psk_fresh = (client_age > server_age ? client_age - server_age : server_age - client_age) <=

@@ -181,9 +181,7 @@ static mica_err choose_alpn(mica_conn *c, const struct mica_client_hello *ch)
     while (ours.n > 0) {
         TRY(mica_rd_vec8(&ours, &name, 1, 255));
         if (mica_hs_name_in_list(ch->alpn, name.p, name.n)) {
-            memcpy(c->alpn, name.p, name.n);
-            c->alpn[name.n] = '\0';
-            return MICA_OK;
+            return mica_hs_set_alpn(c, name.p, name.n);
         }
     }
     /* RFC 7301 3.2: "the server MUST respond with a fatal no_application_protocol alert" */
@@ -500,7 +498,7 @@ static mica_err send_encrypted_extensions(mica_conn *c, const struct mica_client
         mica_wr_u16(&w, MICA_EXT_SERVER_NAME);
         mica_wr_u16(&w, 0);
     }
-    if (c->alpn[0] != '\0') {
+    if (c->alpn != NULL) {
         size_t list;
         mica_wr_u16(&w, MICA_EXT_ALPN);
         mica_wr_open16(&w, &m);
@@ -779,7 +777,7 @@ static mica_err on_client_certificate(mica_conn *c, uint8_t type, const uint8_t 
             return mica_fail(c, MICA_E_CERTIFICATE_REQUIRED,
                              "the client sent no certificate, and this server requires one");
         }
-        snprintf(c->verify_error, sizeof(c->verify_error), "the client sent no certificate");
+        mica_hs_set_verify_error(c, "the client sent no certificate");
         *next = S_WAIT_FINISHED;
         return MICA_OK;
     }
@@ -790,7 +788,8 @@ static mica_err on_client_certificate(mica_conn *c, uint8_t type, const uint8_t 
     }
     err = mica_hs_verify_chain(c, NULL, 0);
     if (err != MICA_OK && c->cfg->client_auth == MICA_CLIENT_AUTH_REQUIRE) {
-        return mica_fail(c, err, "the client's certificate is not valid: %s", c->verify_error);
+        return mica_fail(c, err, "the client's certificate is not valid: %s",
+                         mica_hs_verify_text(c));
     }
     /* optional: an unverified certificate is the application's to judge
      * (mica_conn_verified, mica_conn_verify_error); its signature is still checked */

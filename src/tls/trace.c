@@ -359,9 +359,12 @@ void mica_trace_message(mica_conn *c, bool sent, const uint8_t *msg, size_t len)
     if (hrr) {
         name = "HelloRetryRequest";
     }
-    if (sent) {
+    if (sent && c->trace_flight == NULL) {
+        c->trace_flight = mica_mem_alloc(MICA_TRACE_FLIGHT_LEN); /* zeroed: an empty list */
+    }
+    if (sent && c->trace_flight != NULL) {
         size_t at = strlen(c->trace_flight);
-        snprintf(c->trace_flight + at, sizeof(c->trace_flight) - at, "%s%s", at > 0 ? ", " : "",
+        snprintf(c->trace_flight + at, MICA_TRACE_FLIGHT_LEN - at, "%s%s", at > 0 ? ", " : "",
                  name);
         c->trace_flight_bytes += len;
         c->trace_flight_epochs |= 1u << epoch;
@@ -435,7 +438,7 @@ void mica_trace_flight(mica_conn *c)
     char prot[96];
     size_t n = 0;
 
-    if (c->cfg->trace == NULL || c->trace_flight[0] == '\0') {
+    if (c->cfg->trace == NULL || c->trace_flight == NULL || c->trace_flight[0] == '\0') {
         return;
     }
     b.used = 0;
