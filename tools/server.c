@@ -19,8 +19,9 @@
  * the connection's poll events; a fatal error ends the connection, with one log line.
  * Backpressure: ECHO reads nothing more while what it read is not yet taken by the
  * engine, so a client that does not read cannot make the server buffer without bound.
- * Deadlines: the handshake and the HTTP request must complete within 10 s; LINGER lasts
- * at most 2 s. The nearest deadline is poll()'s timeout.
+ * Deadlines: the handshake must complete within --handshake-timeout (10 s) and the HTTP
+ * request within 10 s; ECHO ends after --idle-timeout (300 s) without a byte read or
+ * written; LINGER lasts at most 2 s. The nearest deadline is poll()'s timeout.
  */
 #include "cmd.h"
 #include "render.h"
@@ -60,10 +61,11 @@
 
 #define DEFAULT_ACCEPT "127.0.0.1:4433"
 #define DEFAULT_MAX_CONNS 1000
-#define DEFAULT_TICKETS 2      /* NewSessionTickets after each full handshake */
-#define MAX_TICKETS 16         /* mica_config_set_tickets' limit */
-#define TICKET_LIFETIME_S 7200 /* how long a ticket can resume a session */
-#define HANDSHAKE_TIMEOUT_MS 10000
+#define DEFAULT_TICKETS 2              /* NewSessionTickets after each full handshake */
+#define MAX_TICKETS 16                 /* mica_config_set_tickets' limit */
+#define TICKET_LIFETIME_S 7200         /* how long a ticket can resume a session */
+#define DEFAULT_HANDSHAKE_TIMEOUT_S 10 /* --handshake-timeout */
+#define DEFAULT_IDLE_TIMEOUT_S 300     /* --idle-timeout: an echo connection silent 5 min */
 #define REQUEST_TIMEOUT_MS 10000
 #define LINGER_MS 2000
 #define ACCEPT_PAUSE_MS 1000 /* after running out of file descriptors */
@@ -114,6 +116,9 @@ struct server_opts {
     char root_real[4096];        /* its realpath: every file served is under it */
     long hsts;                   /* --hsts SECONDS: Strict-Transport-Security max-age (0: none) */
     unsigned long workers;       /* --workers N: processes sharing the port (SO_REUSEPORT) */
+    int64_t handshake_ms;        /* --handshake-timeout S: the handshake must end within it */
+    int64_t idle_ms;             /* --idle-timeout S: an established connection silent this
+                                    long is closed (0: never) */
     const char *client_ca;       /* --client-ca FILE: anchors for client certificates */
     unsigned long early_data;    /* --early-data MAX_BYTES: 0-RTT accepted (0: off) */
     unsigned long session_cache; /* --session-cache N: stateful single-use tickets */
@@ -251,6 +256,11 @@ static void server_usage(FILE *f)
             "                     (when it offered post_handshake_auth; --client-ca)\n"
             "  --max-conns N      at most N connections at once (default %d); more wait in\n"
             "                     the kernel's listen queue\n"
+            "  --handshake-timeout SECONDS  close a connection whose handshake is not done\n"
+            "                     SECONDS (1 to 3600, default %d) after it was accepted\n"
+            "  --idle-timeout SECONDS  --echo: close (close_notify) a connection that neither\n"
+            "                     sent nor took a byte for SECONDS (0 to 86400, default %d;\n"
+            "                     0: never)\n"
             "  --tickets N        send N session tickets (0 to %d, default %d) after each full\n"
             "                     handshake, so that clients can resume the session later\n"
             "                     (PSK with a fresh key exchange, no certificate); stateless,\n"
@@ -335,7 +345,8 @@ static void server_usage(FILE *f)
             "  mica server --cert cert.pem --key key.pem --www --keylog keys.txt\n"
             "  mica server --cert cert.pem --key key.pem --www --early-data 16384\n"
             "  curl --cacert ca.pem https://localhost:8443/\n",
-            DEFAULT_MAX_CONNS, MAX_TICKETS, DEFAULT_TICKETS, TICKET_LIFETIME_S);
+            DEFAULT_MAX_CONNS, DEFAULT_HANDSHAKE_TIMEOUT_S, DEFAULT_IDLE_TIMEOUT_S, MAX_TICKETS,
+            DEFAULT_TICKETS, TICKET_LIFETIME_S);
 }
 
 /* a decimal count from lo to hi, else a usage error naming the option */
@@ -356,7 +367,7 @@ static int parse_count(const char *opt, const char *v, unsigned long lo, unsigne
 static int parse_server_args(int argc, char **argv, struct server_opts *o)
 {
     const char *max = NULL, *tickets = NULL, *early = NULL, *cache = NULL, *replay = NULL;
-    const char *hsts = NULL, *workers = NULL;
+    const char *hsts = NULL, *workers = NULL, *hs_timeout = NULL, *idle = NULL;
     unsigned long hsts_s = 31536000;
     bool echo = false, www = false, no_tickets = false;
 
@@ -419,6 +430,8 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
             (r = tool_opt_value(argc, argv, &i, "--root", PREFIX, &o->root)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--hsts", PREFIX, &hsts)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--workers", PREFIX, &workers)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--handshake-timeout", PREFIX, &hs_timeout)) != 0 ||
+            (r = tool_opt_value(argc, argv, &i, "--idle-timeout", PREFIX, &idle)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--client-ca", PREFIX, &o->client_ca)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--session-cache", PREFIX, &cache)) != 0 ||
             (r = tool_opt_value(argc, argv, &i, "--anti-replay", PREFIX, &replay)) != 0 ||
@@ -461,6 +474,16 @@ static int parse_server_args(int argc, char **argv, struct server_opts *o)
         return -1;
     }
     o->hsts = (long)hsts_s;
+    {
+        unsigned long hs_s = DEFAULT_HANDSHAKE_TIMEOUT_S, idle_s = DEFAULT_IDLE_TIMEOUT_S;
+        if ((hs_timeout != NULL &&
+             parse_count("--handshake-timeout", hs_timeout, 1, 3600, &hs_s) != 0) ||
+            (idle != NULL && parse_count("--idle-timeout", idle, 0, 86400, &idle_s) != 0)) {
+            return -1;
+        }
+        o->handshake_ms = (int64_t)hs_s * 1000;
+        o->idle_ms = (int64_t)idle_s * 1000;
+    }
     if (o->hsts == 0) {
         hsts_header[0] = '\0';
     } else {
@@ -602,7 +625,7 @@ static struct conn *conn_new(struct server *s, mica_io *io)
     c->hs_us = -1;
     c->file_fd = -1;
     c->seq = ++s->seq;
-    c->deadline_ms = now_ms() + HANDSHAKE_TIMEOUT_MS;
+    c->deadline_ms = now_ms() + s->o->handshake_ms;
     format_addr(mica_io_fd(io), true, c->peer, sizeof c->peer, c->ip, sizeof c->ip, &c->port);
     if (s->o->trace || s->o->trace_dir != NULL) {
         c->trace = calloc(1, sizeof *c->trace);
@@ -1261,6 +1284,12 @@ static int answer_request(const struct server_opts *o, struct conn *c)
     return status_page(c, method, target, head);
 }
 
+/* --idle-timeout: when an ECHO connection that just made progress expires (0: never) */
+static int64_t idle_deadline(const struct server *s)
+{
+    return s->o->idle_ms > 0 ? now_ms() + s->o->idle_ms : 0;
+}
+
 static void enter_closing(struct conn *c)
 {
     c->state = ST_CLOSING;
@@ -1324,7 +1353,7 @@ static bool step(struct server *s, struct conn *c)
                 c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
             } else if (s->o->mode == MODE_ECHO) {
                 c->state = ST_ECHO;
-                c->deadline_ms = 0;
+                c->deadline_ms = idle_deadline(s);
                 if (conn_reserve(c, ECHO_CAP) != 0) {
                     return conn_fail_err(s, c, MICA_E_NOMEM);
                 }
@@ -1347,6 +1376,9 @@ static bool step(struct server *s, struct conn *c)
                     return conn_fail_err(s, c, err);
                 }
                 c->off += n;
+                if (n > 0 && c->hs_us >= 0) {
+                    c->deadline_ms = idle_deadline(s);
+                }
                 break;
             }
             c->off = c->len = 0;
@@ -1363,6 +1395,8 @@ static bool step(struct server *s, struct conn *c)
             }
             if (n == 0) {
                 enter_closing(c); /* the client's close_notify: answer with ours */
+            } else {
+                c->deadline_ms = idle_deadline(s);
             }
             c->len = n;
             break;
@@ -1669,8 +1703,8 @@ static bool expire(struct server *s, struct conn *c)
     char why[80];
     switch (c->state) {
     case ST_HANDSHAKE:
-        snprintf(why, sizeof why, "the handshake did not complete within %d s",
-                 HANDSHAKE_TIMEOUT_MS / 1000);
+        snprintf(why, sizeof why, "the handshake did not complete within %lld s",
+                 (long long)(s->o->handshake_ms / 1000));
         return conn_fail(s, c, "timeout", why);
     case ST_CLIENT_AUTH:
         snprintf(why, sizeof why, "no client certificate within %d s of the request",
@@ -1684,6 +1718,15 @@ static bool expire(struct server *s, struct conn *c)
         snprintf(why, sizeof why, "no complete HTTP request within %d s",
                  REQUEST_TIMEOUT_MS / 1000);
         return conn_fail(s, c, "timeout", why);
+    case ST_ECHO:
+        /* --idle-timeout: closed as the client would close, with our close_notify; the
+         * access log says why (result=idle), standard error does not (it is no failure) */
+        snprintf(c->result, sizeof c->result, "idle");
+        snprintf(c->error, sizeof c->error, "nothing sent or taken for %lld s: closed",
+                 (long long)(s->o->idle_ms / 1000));
+        c->off = c->len = 0;
+        enter_closing(c);
+        return step(s, c);
     default: return false; /* CLOSING, LINGER: done waiting */
     }
 }
@@ -2120,11 +2163,11 @@ static int run_workers(const struct server_opts *o)
 static char **config_args(int argc, char **argv, int *out_argc, char **text)
 {
     static const char *const with_value[] = {
-        "cert",        "key",         "accept",        "ciphers",         "groups",
-        "alpn",        "max-conns",   "tickets",       "ticket-key-file", "ticket-rotate",
-        "keylog",      "access-log",  "trace-dir",     "early-data",      "session-cache",
-        "anti-replay", "ocsp-staple", "verify-client", "client-ca",       "root",
-        "hsts",        "workers"};
+        "cert",        "key",         "accept",        "ciphers",          "groups",
+        "alpn",        "max-conns",   "tickets",       "ticket-key-file",  "ticket-rotate",
+        "keylog",      "access-log",  "trace-dir",     "early-data",       "session-cache",
+        "anti-replay", "ocsp-staple", "verify-client", "client-ca",        "root",
+        "hsts",        "workers",     "idle-timeout",  "handshake-timeout"};
     static const char *const flags[] = {"echo", "www", "verbose", "trace", "no-tickets"};
     const char *path = NULL;
     char **out;
