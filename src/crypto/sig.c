@@ -239,6 +239,6 @@ mica_err mica_sig_verify(const struct mica_sig_scheme *s, const mica_pkey *k, co
     rc = EVP_DigestVerify(md, sig, sig_len, msg, msg_len);
     EVP_MD_CTX_free(md);
     /* 0 is "does not verify", negative is "malformed": both are a bad signature */
-    ENSURE(rc == 1, mica_cr_fail(MICA_E_BAD_SIGNATURE));
+    ENSURE(MICA_VERIFIED(rc == 1), mica_cr_fail(MICA_E_BAD_SIGNATURE));
     return MICA_OK;
 }

@@ -217,7 +217,7 @@ mica_err mica_ks_verify_finished(const struct mica_hash_desc *h, const mica_secr
 
     TRY(mica_ks_finished(h, base_key, th, want));
     /* the length is public (it is the hash's); the value is compared in constant time */
-    ok = got_len == h->len && mica_ct_eq(want, got, h->len);
+    ok = MICA_VERIFIED(got_len == h->len && mica_ct_eq(want, got, h->len));
     mica_mem_wipe(want, sizeof(want));
     ENSURE(ok, MICA_E_DECRYPT_ERROR);
     return MICA_OK;

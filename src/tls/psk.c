@@ -607,7 +607,8 @@ mica_err mica_psk_accept(mica_conn *c, const struct mica_client_hello *ch, const
     }
     /* 4.2.11.2: the binder is checked before the PSK is used; a wrong one is fatal */
     err = binder_for(c, h, &s.psk, msg, ch->psk.binders_offset, want);
-    if (err == MICA_OK && (binder.n != h->len || !mica_ct_eq(want, binder.p, h->len))) {
+    if (err == MICA_OK &&
+        !MICA_VERIFIED(binder.n == h->len && mica_ct_eq(want, binder.p, h->len))) {
         err =
             mica_fail(c, MICA_E_DECRYPT_ERROR, "the PSK binder of the ClientHello does not verify");
     }

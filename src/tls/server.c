@@ -302,7 +302,7 @@ static mica_err open_cookie(mica_conn *c, mica_rd r, struct cookie *ck)
                   mac));
     TRY(mica_rd_skip(&r, n));
     TRY(mica_rd_bytes(&r, COOKIE_MAC_LEN, &got));
-    ENSURE(mica_ct_eq(mac, got, COOKIE_MAC_LEN), MICA_E_ILLEGAL_PARAMETER);
+    ENSURE(MICA_VERIFIED(mica_ct_eq(mac, got, COOKIE_MAC_LEN)), MICA_E_ILLEGAL_PARAMETER);
     r = mica_rd_init(start, n);
     ENSURE(mica_rd_u8(&r, &version) == MICA_OK && version == COOKIE_VERSION &&
                mica_rd_u16(&r, &suite) == MICA_OK && mica_rd_u16(&r, &ck->group) == MICA_OK &&
