@@ -4,7 +4,10 @@
 # mica's benchmarks beside the bare cost of the same crypto in libcrypto (`openssl
 # speed`), measured in one run on one machine, and a table of the two with their ratio.
 # The table goes to stdout and to <builddir>/bench-results.txt. See bench/README.md for
-# what each figure means and how to read the ratios.
+# what each figure means and how to read the ratios. Then, when the build has
+# bench/mica-bench-loopback, bench/loopback.sh measures real servers over 127.0.0.1
+# (mica server, openssl s_server, gnutls-serv, nginx) and prints its own table
+# (<builddir>/bench-loopback.txt); about a minute more.
 #
 # Each mica figure is measured right next to its OpenSSL counterpart, so that a change
 # in machine load between them (shared and virtual machines drift by tens of percent
@@ -361,3 +364,20 @@ commit=$(git -C "$(dirname "$0")" rev-parse --short HEAD 2>/dev/null || echo '?'
 cp "$tmp/table" "$out"
 cat "$tmp/table"
 echo "(written to $out)"
+
+# ---- over loopback: real servers, their CPU read from the kernel (bench/loopback.sh) ----
+if [ -x "$build/bench/mica-bench-loopback" ]; then
+    echo
+    echo "run.sh: over loopback (bench/loopback.sh)" >&2
+    st=0
+    # shellcheck disable=SC2086 # quick: empty or one flag
+    sh "$(dirname "$0")/loopback.sh" "$build" $quick || st=$?
+    case $st in
+    0) ;;
+    77) echo "run.sh: the loopback benchmarks were skipped" >&2 ;;
+    *)
+        echo "run.sh: the loopback benchmarks failed" >&2
+        exit 1
+        ;;
+    esac
+fi
