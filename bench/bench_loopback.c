@@ -13,8 +13,9 @@
  * Server CPU: the sum over the server's threads of /proc/PID/task/TID/schedstat's first
  * field (the scheduler's on-CPU time, user and system, in ns); /proc/PID/stat's utime +
  * stime (the same account, in clock ticks) is read beside it as a check, and replaces it
- * where schedstat is missing (clock=stat in the output). Read after
- * --warmup untimed connections and again 50 ms after the last timed one has closed.
+ * where schedstat is missing (clock=stat in the output); stat_sys_us is its system part.
+ * Read after --warmup untimed connections and again 50 ms after the last timed one has
+ * closed.
  *
  *     mica-bench-loopback --port PORT --pid PID [options]     measure
  *     mica-bench-loopback --wait PORT                         wait until PORT accepts (10 s)
@@ -34,9 +35,8 @@
  *   --warmup W         untimed connections first (default 3)
  *
  * Output: one line of key=value pairs (bench/loopback.sh reads it):
- *   conns= resumed= tickets= body_bytes= records= full_records= record_bytes= wall_s= server_cpu_us=
- *   stat_cpu_us=
- *   us_per_conn= clock= group= suite=
+ *   conns= resumed= tickets= body_bytes= records= full_records= record_bytes= wall_s=
+ *   server_cpu_us= stat_cpu_us= stat_sys_us= us_per_conn= clock= group= suite=
  * records and record_bytes count the application_data records received (their whole
  * length on the wire), full_records those carrying 16 KiB of content, so that the record
  * sizes a server chose can be seen. Any failed
@@ -161,8 +161,8 @@ static bool sched_ns(long pid, unsigned long long *out)
     return any;
 }
 
-/* stat_ticks: utime + stime of /proc/PID/stat (fields 14 and 15), in clock ticks */
-static bool stat_ticks(long pid, unsigned long long *out)
+/* stat_ticks: utime and stime of /proc/PID/stat (fields 14 and 15), in clock ticks */
+static bool stat_ticks(long pid, unsigned long long *user, unsigned long long *sys)
 {
     char file[64], buf[1024];
     FILE *f;
@@ -183,7 +183,8 @@ static bool stat_ticks(long pid, unsigned long long *out)
         sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) {
         return false;
     }
-    *out = ut + st;
+    *user = ut;
+    *sys = st;
     return true;
 }
 
@@ -415,7 +416,7 @@ static int measure(void)
 {
     SSL_CTX *ctx = make_ctx();
     struct tally sum = {0}, warm = {0};
-    unsigned long long s0 = 0, s1 = 0, k0 = 0, k1 = 0;
+    unsigned long long s0 = 0, s1 = 0, u0 = 0, u1 = 0, y0 = 0, y1 = 0, k0, k1;
     double t0, t1, deadline;
     struct timespec settle = {.tv_nsec = 50 * 1000 * 1000};
     long i, w, tick = sysconf(_SC_CLK_TCK);
@@ -443,7 +444,7 @@ static int measure(void)
     }
     nanosleep(&settle, NULL);
     have_sched = sched_ns(opt.pid, &s0);
-    if (!stat_ticks(opt.pid, &k0)) {
+    if (!stat_ticks(opt.pid, &u0, &y0)) {
         fprintf(stderr, "mica-bench-loopback: cannot read the CPU time of process %ld\n", opt.pid);
         return 1;
     }
@@ -488,7 +489,7 @@ static int measure(void)
     t1 = now();
     nanosleep(&settle, NULL); /* the server's last close */
     have_sched = have_sched && sched_ns(opt.pid, &s1);
-    if (!stat_ticks(opt.pid, &k1)) {
+    if (!stat_ticks(opt.pid, &u1, &y1)) {
         fprintf(stderr, "mica-bench-loopback: process %ld is gone\n", opt.pid);
         return 1;
     }
@@ -501,6 +502,8 @@ static int measure(void)
         fprintf(stderr, "mica-bench-loopback: only %ld of %ld resumed\n", sum.resumed, sum.conns);
         return 1;
     }
+    k0 = u0 + y0;
+    k1 = u1 + y1;
     /* without schedstat (a kernel without CONFIG_SCHED_INFO) the ticks must do */
     if (!have_sched) {
         s0 = k0 * 1000000000ULL / (unsigned long long)tick;
@@ -509,11 +512,13 @@ static int measure(void)
     printf("conns=%ld resumed=%ld tickets=%ld body_bytes=%lld records=%lld full_records=%lld "
            "record_bytes=%lld "
            "wall_s=%.3f "
-           "server_cpu_us=%.1f stat_cpu_us=%.0f us_per_conn=%.2f clock=%s group=%s suite=%s\n",
+           "server_cpu_us=%.1f stat_cpu_us=%.0f stat_sys_us=%.0f us_per_conn=%.2f clock=%s "
+           "group=%s suite=%s\n",
            sum.conns, sum.resumed, sum.tickets, sum.body, sum.records, sum.full_records,
            sum.record_bytes, t1 - t0, (double)(s1 - s0) / 1e3,
-           (double)(k1 - k0) * 1e6 / (double)tick, (double)(s1 - s0) / 1e3 / (double)sum.conns,
-           have_sched ? "schedstat" : "stat", opt.group, opt.suite);
+           (double)(k1 - k0) * 1e6 / (double)tick, (double)(y1 - y0) * 1e6 / (double)tick,
+           (double)(s1 - s0) / 1e3 / (double)sum.conns, have_sched ? "schedstat" : "stat",
+           opt.group, opt.suite);
     return 0;
 }
 

@@ -271,6 +271,8 @@ measure() {
     fi
     awk -v p="$p" -v k="$key" -v kind="$kind" '{
         for (i = 1; i <= NF; i++) { eq = index($i, "="); v[substr($i, 1, eq - 1)] = substr($i, eq + 1) }
+        split("conns tickets body_bytes records full_records stat_cpu_us stat_sys_us", num, " ")
+        for (i in num) v[num[i]] += 0 # numbers, not strings, in the comparisons below
         if (kind == "us") {
             print p, k, v["us_per_conn"]
             print p, "tix:" k, v["tickets"] / v["conns"]
@@ -278,6 +280,7 @@ measure() {
         else if (v["body_bytes"] > 0) {
             print p, k, v["server_cpu_us"] / 1e3 / (v["body_bytes"] / 1073741824)
             if (v["records"] > 0) print p, "rec:" k, 100 * v["full_records"] / v["records"]
+            if (v["stat_cpu_us"] > 0) print p, "sys:" k, 100 * v["stat_sys_us"] / v["stat_cpu_us"]
         }
     }' "$tmp/drv.out" >>"$kv"
 }
@@ -393,6 +396,9 @@ out=$build/bench-loopback.txt
         print line
         line = sprintf("%-42s", "bulk: records with 16 KiB of content (%)")
         for (i = 1; i <= ns; i++) line = line sprintf(" %8s", cell("rec:bulk:TLS_AES_128_GCM_SHA256:" S[i]))
+        print line
+        line = sprintf("%-42s", "bulk AES-128-GCM: system part of the CPU (%)")
+        for (i = 1; i <= ns; i++) line = line sprintf(" %8s", cell("sys:bulk:TLS_AES_128_GCM_SHA256:" S[i]))
         print line
     }' "$kv"
 } >"$tmp/table"
