@@ -506,7 +506,9 @@ MICA_API const char *mica_conn_server_name(const mica_conn *c); /* SNI (server: 
 MICA_API int mica_conn_hrr(const mica_conn *c);                 /* a HelloRetryRequest happened */
 MICA_API int mica_conn_resumed(const mica_conn *c);             /* the session's PSK was accepted */
 MICA_API int mica_conn_verified(const mica_conn *c);            /* peer chain verified */
-MICA_API const char *mica_conn_verify_error(const mica_conn *c); /* why not, or NULL */
+/* mica_conn_verify_error: why not, or NULL; valid until the next post-handshake
+ * certificate arrives (mica_conn_request_client_auth) or the connection is freed */
+MICA_API const char *mica_conn_verify_error(const mica_conn *c);
 /* mica_conn_verify_code: the peer chain's verification result as a stable code
  * (MICA_E_CERT_EXPIRED, MICA_E_CERT_HOSTNAME, ...; MICA_OK when verified or not done):
  * with mica_conn_verify_error, what a server in OPTIONAL mode reports of a client it

@@ -39,6 +39,7 @@ fail_v(mica_conn *c, mica_err code, mica_alert alert, const char *fmt, va_list a
      * for it; without memory the code's own sentence stands in */
     c->err_sentence = mica_mem_alloc_buf(MICA_ERR_SENTENCE_LEN);
     if (c->err_sentence != NULL) {
+        c->err_sentence[0] = '\0'; /* should vsnprintf fail */
         vsnprintf(c->err_sentence, MICA_ERR_SENTENCE_LEN, fmt, ap);
     }
     if (code != MICA_E_PEER_ALERT) {
@@ -265,7 +266,9 @@ mica_err mica_conn_send(mica_conn *c, enum mica_content_type type, const uint8_t
             return err;
         }
         c->out_len += rec_len;
-        p += chunk;
+        if (chunk > 0) {
+            p += chunk; /* p may be NULL for an empty record */
+        }
         len -= chunk;
     } while (len > 0);
     return MICA_OK;
@@ -416,6 +419,9 @@ static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
 
 static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
 {
+    if (len == 0) {
+        return MICA_OK; /* an empty record (5.4 allows them) adds nothing, needs no room */
+    }
     if (c->app_off > 0 && c->app_off == c->app_len) {
         c->app_off = c->app_len = 0;
     }
@@ -711,12 +717,24 @@ mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *
         !(c->server && c->wr.epoch == MICA_EPOCH_APPLICATION && c->state != S_START)) {
         return MICA_WANT_READ; /* the handshake is not done: feed the engine first */
     }
-    room = MICA_MAX_OUT_BUFFER - (c->out_len - c->out_off);
-    if (room == 0 || c->out_len - c->out_off >= MICA_MAX_OUT_BUFFER) {
+    if (c->out_len - c->out_off >= MICA_MAX_OUT_BUFFER) {
         return MICA_WANT_WRITE;
     }
-    if (len > room) {
-        len = room;
+    /* as much as fits in the output limit once sealed: whole records of the largest
+     * content the peer takes (record_size_limit may make it 64 bytes, so the per-record
+     * overhead can be a quarter of the bytes), then what is left of a last one */
+    room = MICA_MAX_OUT_BUFFER - (c->out_len - c->out_off);
+    {
+        size_t max = mica_rec_max_content(&c->wr);
+        size_t per = max + MICA_RECORD_HEADER_LEN + MICA_MAX_AEAD_TAG_LEN + 1;
+        size_t tail = room % per;
+        size_t fit = room / per * max + (tail > per - max ? tail - (per - max) : 0);
+        if (fit == 0 && len > 0) {
+            return MICA_WANT_WRITE;
+        }
+        if (len > fit) {
+            len = fit;
+        }
     }
     {
         mica_err err = mica_conn_send(c, MICA_CT_APPLICATION_DATA, data, len);

@@ -117,6 +117,68 @@ static void own_record_limit_enforced(void)
     done(&p, scfg, ccfg);
 }
 
+/* A write of many MiB to a peer whose record_size_limit is small: the per-record overhead
+ * (22 bytes on 64) must count against the output limit, so the write is cut short, never
+ * failed (review of 2026-11-23: it was MICA_E_LIMIT, fatal), and everything arrives. */
+static void big_write_small_records(void)
+{
+    static const size_t limits[] = {64, 1024, 16385};
+    size_t len = (size_t)5 << 20;
+    uint8_t *data = calloc(1, len), *back = malloc(len);
+
+    CHECK(data != NULL && back != NULL);
+    for (size_t i = 0; data != NULL && back != NULL && i < sizeof(limits) / sizeof(limits[0]);
+         i++) {
+        mica_config *scfg = server_config("ecdsa-p256"), *ccfg = client_config();
+        struct pair p;
+        size_t off = 0, got = 0, w = 0, n = 0;
+        for (size_t k = 0; k < len; k++) {
+            data[k] = (uint8_t)(k * 7 + i);
+        }
+        CHECK_OK(mica_config_set_record_size_limit(ccfg, limits[i]));
+        CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+        CHECK_OK(pair_handshake(&p));
+        while (got < len) {
+            mica_err err = MICA_OK;
+            if (off < len) {
+                err = mica_conn_write(p.server, data + off, len - off, &w);
+                CHECK(err == MICA_OK || err == MICA_WANT_WRITE);
+                CHECK(err != MICA_OK || w > 0);
+                off += err == MICA_OK ? w : 0;
+            }
+            if (pair_move(&p) != MICA_OK || mica_conn_error(p.server) != MICA_OK) {
+                CHECK(0);
+                break;
+            }
+            while (mica_conn_read(p.client, back + got, len - got, &n) == MICA_OK && n > 0) {
+                got += n;
+            }
+        }
+        CHECK(got == len && memcmp(back, data, len) == 0);
+        done(&p, scfg, ccfg);
+    }
+    free(data);
+    free(back);
+}
+
+/* Empty application-data records (RFC 8446 5.4 allows them) both ways: written with no
+ * buffer, received into a connection that has no receive buffer yet. */
+static void empty_records(void)
+{
+    mica_config *scfg, *ccfg;
+    struct pair p = connected(&scfg, &ccfg);
+    uint8_t buf[8];
+    size_t w = 9, n = 9;
+
+    CHECK_OK(mica_conn_write(p.server, NULL, 0, &w));
+    CHECK(w == 0);
+    CHECK_OK(mica_conn_write(p.server, (const uint8_t *)"x", 0, &w));
+    CHECK_OK(pair_move(&p));
+    CHECK(mica_conn_read(p.client, buf, sizeof(buf), &n) == MICA_WANT_READ);
+    CHECK(mica_conn_is_connected(p.client) && mica_conn_error(p.client) == MICA_OK);
+    done(&p, scfg, ccfg);
+}
+
 static void after_close_notify(void)
 {
     mica_config *scfg, *ccfg;
@@ -179,5 +241,7 @@ int main(void)
     own_record_limit_enforced();
     after_close_notify();
     key_update_flood();
+    big_write_small_records();
+    empty_records();
     return check_exit("test_limits");
 }
