@@ -24,6 +24,7 @@
  * written; LINGER lasts at most 2 s. The nearest deadline is poll()'s timeout.
  */
 #include "cmd.h"
+#include "conffile.h"
 #include "render.h"
 
 #include <arpa/inet.h>
@@ -2153,29 +2154,63 @@ static int run_workers(const struct server_opts *o)
     return rc;
 }
 
-/*
- * --config FILE: the same settings as the flags, one per line -- the flag's name without
- * "--", then its value (the rest of the line); flags without a value alone; '#' starts
- * a comment. The settings come first and the command line after them, so a flag given
- * there wins (and --cert/--key pairs add to the file's). Returns a new argument vector
- * (its strings live as long as the process), or NULL after printing why.
- */
-static char **config_args(int argc, char **argv, int *out_argc, char **text)
+/* The settings --config may hold: parse_server_args's flags without "--". */
+static const char *const config_with_value[] = {
+    "cert",        "key",         "accept",        "ciphers",          "groups",
+    "alpn",        "max-conns",   "tickets",       "ticket-key-file",  "ticket-rotate",
+    "keylog",      "access-log",  "trace-dir",     "early-data",       "session-cache",
+    "anti-replay", "ocsp-staple", "verify-client", "client-ca",        "root",
+    "hsts",        "workers",     "idle-timeout",  "handshake-timeout"};
+static const char *const config_flags[] = {"echo", "www", "verbose", "trace", "no-tickets"};
+const struct tool_conffile_names tool_server_config_names = {
+    config_with_value, MICA_ARRAY_LEN(config_with_value), config_flags,
+    MICA_ARRAY_LEN(config_flags)};
+
+/* The text of --config FILE, at most TOOL_CONFFILE_MAX_BYTES + 1 of it (more is refused by
+ * the parser): a new buffer in *text, its length in *len. -1 after a message. */
+static int config_read(const char *path, char **text, size_t *len)
 {
-    static const char *const with_value[] = {
-        "cert",        "key",         "accept",        "ciphers",          "groups",
-        "alpn",        "max-conns",   "tickets",       "ticket-key-file",  "ticket-rotate",
-        "keylog",      "access-log",  "trace-dir",     "early-data",       "session-cache",
-        "anti-replay", "ocsp-staple", "verify-client", "client-ca",        "root",
-        "hsts",        "workers",     "idle-timeout",  "handshake-timeout"};
-    static const char *const flags[] = {"echo", "www", "verbose", "trace", "no-tickets"};
-    const char *path = NULL;
-    char **out;
-    int n = 1, lineno = 0;
-    size_t len = 0;
-    FILE *f;
+    FILE *f = fopen(path, "r");
 
     *text = NULL;
+    *len = 0;
+    if (f == NULL) {
+        fprintf(stderr, PREFIX ": --config %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    *text = malloc(TOOL_CONFFILE_MAX_BYTES + 1);
+    if (*text == NULL) {
+        fclose(f);
+        fprintf(stderr, PREFIX ": --config %s: out of memory\n", path);
+        return -1;
+    }
+    *len = fread(*text, 1, TOOL_CONFFILE_MAX_BYTES + 1, f);
+    if (ferror(f)) {
+        fprintf(stderr, PREFIX ": --config %s: %s\n", path, strerror(errno));
+        fclose(f);
+        free(*text);
+        *text = NULL;
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+/*
+ * --config FILE: the same settings as the flags (tools/conffile.h: one per line, the
+ * flag's name without "--", then its value; '#' starts a comment). The settings come
+ * first and the command line after them, so a flag given there wins (and --cert/--key
+ * pairs add to the file's). Returns a new argument vector whose strings live in *cf (keep
+ * it as long as the options are used), or NULL after printing why.
+ */
+static char **config_args(int argc, char **argv, int *out_argc, struct tool_conffile *cf)
+{
+    const char *path = NULL;
+    char **out;
+    int n = 0;
+
+    cf->argv = NULL;
+    cf->argc = 0;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
             path = argv[i + 1];
@@ -2183,94 +2218,32 @@ static char **config_args(int argc, char **argv, int *out_argc, char **text)
             path = argv[i] + 9;
         }
     }
-    out = calloc((size_t)argc + 2 * 4096 + 1, sizeof *out);
+    if (path != NULL) {
+        char *text, why[256];
+        size_t len;
+        if (config_read(path, &text, &len) != 0) {
+            return NULL;
+        }
+        int rc = tool_conffile_parse(text, len, &tool_server_config_names, cf, why, sizeof why);
+        free(text);
+        if (rc != 0) {
+            if (cf->line > 0) {
+                fprintf(stderr, PREFIX ": %s:%zu: %s\n", path, cf->line, why);
+            } else {
+                fprintf(stderr, PREFIX ": %s: %s\n", path, why);
+            }
+            return NULL;
+        }
+    }
+    out = calloc((size_t)argc + (size_t)cf->argc + 1, sizeof *out);
     if (out == NULL) {
+        tool_conffile_free(cf);
         return NULL;
     }
-    out[0] = argv[0];
-    if (path != NULL) {
-        f = fopen(path, "r");
-        if (f == NULL) {
-            fprintf(stderr, PREFIX ": --config %s: %s\n", path, strerror(errno));
-            free(out);
-            return NULL;
-        }
-        *text = malloc(1u << 20);
-        len = *text != NULL ? fread(*text, 1, (1u << 20) - 1, f) : 0;
-        fclose(f);
-        if (*text == NULL) {
-            free(out);
-            return NULL;
-        }
-        (*text)[len] = '\0';
-        for (char *line = *text, *next; line != NULL && *line != '\0'; line = next) {
-            char *name, *value, *end;
-            bool known = false, takes = false;
-            next = strchr(line, '\n');
-            if (next != NULL) {
-                *next++ = '\0';
-            }
-            lineno++;
-            if ((end = strchr(line, '#')) != NULL) {
-                *end = '\0';
-            }
-            name = line + strspn(line, " \t\r");
-            end = name + strlen(name);
-            while (end > name && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
-                *--end = '\0';
-            }
-            if (*name == '\0') {
-                continue;
-            }
-            value = name + strcspn(name, " \t");
-            if (*value != '\0') {
-                *value++ = '\0';
-                value += strspn(value, " \t");
-            }
-            for (size_t k = 0; k < MICA_ARRAY_LEN(with_value); k++) {
-                if (strcmp(name, with_value[k]) == 0) {
-                    known = takes = true;
-                }
-            }
-            for (size_t k = 0; k < MICA_ARRAY_LEN(flags); k++) {
-                if (strcmp(name, flags[k]) == 0) {
-                    known = true;
-                }
-            }
-            if (!known || (takes && *value == '\0') || (!takes && *value != '\0') ||
-                n + 2 >= 2 * 4096) {
-                fprintf(stderr, PREFIX ": %s:%d: %s '%s'\n", path, lineno,
-                        !known  ? "unknown setting"
-                        : takes ? "a value is missing after"
-                                : "no value may follow",
-                        name);
-                free(out);
-                free(*text);
-                *text = NULL;
-                return NULL;
-            }
-            {
-                /* "--name", in an arena that lives as long as the process */
-                static char names[64 * 1024];
-                static size_t used;
-                size_t need = strlen(name) + 3;
-                if (need > sizeof names - used) {
-                    fprintf(stderr, PREFIX ": %s: too many settings\n", path);
-                    free(out);
-                    free(*text);
-                    *text = NULL;
-                    return NULL;
-                }
-                snprintf(names + used, need, "--%s", name);
-                out[n++] = names + used;
-                used += need;
-            }
-            if (takes) {
-                out[n++] = value;
-            }
-        }
+    out[n++] = argv[0];
+    for (int i = 0; i < cf->argc; i++) {
+        out[n++] = cf->argv[i];
     }
-    *out_argc = n;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--config") == 0) {
             i++;
@@ -2279,10 +2252,40 @@ static char **config_args(int argc, char **argv, int *out_argc, char **text)
         if (strncmp(argv[i], "--config=", 9) == 0) {
             continue;
         }
-        out[(*out_argc)++] = argv[i];
+        out[n++] = argv[i];
     }
-    out[*out_argc] = NULL;
+    out[n] = NULL;
+    *out_argc = n;
     return out;
+}
+
+int tool_server_config_check(const char *text, size_t len)
+{
+    static char name[] = "server";
+    struct tool_conffile cf;
+    struct server_opts o;
+    char why[256];
+    char **args;
+    int rc;
+
+    if (tool_conffile_parse(text, len, &tool_server_config_names, &cf, why, sizeof why) != 0) {
+        fprintf(stderr, PREFIX ": --config:%zu: %s\n", cf.line, why);
+        return -1;
+    }
+    args = calloc((size_t)cf.argc + 2, sizeof *args);
+    if (args == NULL) {
+        tool_conffile_free(&cf);
+        return -1;
+    }
+    args[0] = name;
+    for (int i = 0; i < cf.argc; i++) {
+        args[i + 1] = cf.argv[i];
+    }
+    memset(&o, 0, sizeof o);
+    rc = parse_server_args(cf.argc + 1, args, &o);
+    free(args);
+    tool_conffile_free(&cf);
+    return rc == 0 ? 0 : -1;
 }
 
 int cmd_server(int argc, char **argv)
@@ -2292,11 +2295,11 @@ int cmd_server(int argc, char **argv)
     struct tool_keylog keylog = {.fd = -1};
     int rc;
     /* the settings point into these for the life of the process */
-    static char *config_text;
+    static struct tool_conffile config;
     static char **all;
     int all_argc = 0;
 
-    all = config_args(argc, argv, &all_argc, &config_text);
+    all = config_args(argc, argv, &all_argc, &config);
     if (all == NULL) {
         return TOOL_EXIT_USAGE;
     }
