@@ -19,6 +19,20 @@
  * MICA_E_IO when a socket call fails (errno is kept); MICA_E_ARGUMENT when a host name
  * does not resolve. mica_io_error_sentence never returns NULL ("no error" before any).
  * mica_io_write(io, NULL, 0, &n) only flushes what is queued.
+ *
+ * Sockets: mica_io_connect* and mica_io_accept set TCP_NODELAY (flights go out whole, so
+ * Nagle's algorithm would only add delay); a socket given to mica_io_wrap is the caller's
+ * to set. The client's Finished and its first data leave in one write: when a client's
+ * handshake completes, mica_io_handshake returns MICA_OK with its last flight (Finished,
+ * and any certificate) still queued, and the next mica_io_write sends it and the data in
+ * one send() -- one TCP segment, not the Finished alone and the data after it. It is never
+ * held past the next mica_io call: mica_io_read sends it before waiting for input,
+ * mica_io_close with its close_notify, mica_io_write(io, NULL, 0, &n) or
+ * mica_io_handshake alone, mica_io_free before closing. An application that waits on
+ * mica_io_fd(io) itself (poll) after the handshake must, as for any queued output, also
+ * wait for POLLOUT and flush while mica_conn_pending(mica_io_conn(io), ...) reports
+ * bytes, or call mica_io_write(io, NULL, 0, &n) first: a server that says nothing until
+ * it has the client's Finished would otherwise wait for it forever.
  */
 #ifndef MICA_IO_H
 #define MICA_IO_H

@@ -30,6 +30,18 @@
  *   while mica_conn_pending(mica_io_conn(io), ...) reports bytes.
  * - mica_io_wrap: on failure the fd stays the caller's.
  * - mica_io_error_sentence: "no error" while nothing failed; never NULL.
+ *
+ * The client's Finished and the first application data in one send()
+ * ------------------------------------------------------------------
+ * When a client's handshake completes, its last flight (Finished, and any certificate)
+ * is left queued and mica_io_handshake returns MICA_OK: the first mica_io_write then
+ * seals its data behind it and one send() carries both, one TCP segment with
+ * TCP_NODELAY (which mica_io_connect sets), instead of the Finished alone and the data a
+ * segment later. The flight is never held longer than the application's next mica_io
+ * call: mica_io_read sends it before it waits for input, mica_io_close with the
+ * close_notify, mica_io_write(io, NULL, 0, &n) by itself, and mica_io_free before it
+ * closes. An application that polls the fd itself sees the queued bytes through
+ * mica_conn_pending, as it already must for any output (include/mica/io.h).
  */
 #include <mica/io.h>
 #include <mica/trace.h> /* mica_conn_is_server */
@@ -65,6 +77,7 @@ struct mica_io {
     mica_conn *conn;
     bool nonblocking;
     bool hs_done;    /* mica_io_handshake has returned MICA_OK once */
+    bool fin_held;   /* a client's Finished waits in the engine for the first write */
     bool close_sent; /* mica_conn_close has been called */
     bool shut_wr;    /* shutdown(SHUT_WR) is done */
     bool eof;        /* recv() returned 0 */
@@ -224,6 +237,23 @@ static mica_err recv_more(mica_io *io)
     return MICA_OK;
 }
 
+/* The server's flight has just completed a client's handshake: keep the client's last
+ * flight queued for the first mica_io_write (every other mica_io call sends it too).
+ * Only for a connected client without an error, with something queued. */
+static bool hold_finished(mica_io *io)
+{
+    const uint8_t *out = NULL;
+    size_t len = 0;
+
+    if (mica_conn_is_server(io->conn) || !mica_conn_is_connected(io->conn) ||
+        mica_conn_error(io->conn) != MICA_OK) {
+        return false;
+    }
+    (void)mica_conn_pending(io->conn, &out, &len);
+    io->fin_held = len > 0;
+    return io->fin_held;
+}
+
 /* A fatal engine error: send its alert if the socket takes it now, then report it. */
 static mica_err fail_flush(mica_io *io, mica_err err)
 {
@@ -236,6 +266,7 @@ mica_err mica_io_handshake(mica_io *io)
     if (io == NULL) {
         return MICA_E_ARGUMENT;
     }
+    io->fin_held = false; /* called again: send a held Finished now */
     for (;;) {
         mica_err err = flush(io);
         if (err == MICA_WANT_WRITE) {
@@ -261,6 +292,10 @@ mica_err mica_io_handshake(mica_io *io)
         if (err == MICA_WANT_READ || io->err != MICA_OK) {
             return err;
         }
+        if (err == MICA_OK && hold_finished(io)) {
+            io->hs_done = true;
+            return MICA_OK; /* the Finished goes out with the first write (see above) */
+        }
         /* MICA_OK: go round and send what the engine answered. A fatal engine error: go
          * round, flush its alert, and return it. */
     }
@@ -280,6 +315,7 @@ mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n)
             return err;
         }
     }
+    io->fin_held = false; /* a held Finished goes out below, before any wait for input */
     for (;;) {
         mica_err err = mica_conn_read(io->conn, buf, cap, n);
         if (err == MICA_OK) {
@@ -373,8 +409,15 @@ mica_err mica_io_write(mica_io *io, const void *buf, size_t len, size_t *n)
         }
     }
     /* Take new data only once the socket has taken the old: this is the backpressure a
-     * non-blocking caller sees as MICA_WANT_WRITE (then it retries with the same data). */
-    mica_err err = flush(io);
+     * non-blocking caller sees as MICA_WANT_WRITE (then it retries with the same data).
+     * A held Finished is the exception: the data is sealed behind it and one send()
+     * carries both. */
+    mica_err err = MICA_OK;
+    if (!io->fin_held || len == 0) {
+        io->fin_held = false;
+        err = flush(io);
+    }
+    io->fin_held = false;
     if (err != MICA_OK || len == 0) {
         return err;
     }
@@ -411,6 +454,7 @@ mica_err mica_io_close(mica_io *io)
     if (io == NULL) {
         return MICA_E_ARGUMENT;
     }
+    io->fin_held = false; /* a held Finished leaves with the close_notify */
     if (!io->close_sent) {
         io->close_sent = true;
         /* A failed connection has sent its alert instead; closing twice is harmless. */
@@ -431,6 +475,15 @@ void mica_io_free(mica_io *io)
 {
     if (io == NULL) {
         return;
+    }
+    if (io->fin_held && io->fd >= 0) {
+        /* the server is owed the Finished; never wait for it here */
+        const uint8_t *out = NULL;
+        size_t len = 0;
+        (void)mica_conn_pending(io->conn, &out, &len);
+        if (len > 0) {
+            (void)send(io->fd, out, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        }
     }
     mica_conn_free(io->conn);
     if (io->fd >= 0) {

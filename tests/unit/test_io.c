@@ -3,11 +3,14 @@
  * thread, and loopback TCP with a forked blocking peer. Checks the contract of io.h and
  * of the comment atop src/io/fd.c: WANT_READ/WANT_WRITE, partial writes, close_notify as
  * end of stream, a TCP close without it as MICA_E_CLOSED (truncation), the alert of a
- * failed handshake reaching the peer, and connect/listen/accept.
+ * failed handshake reaching the peer, and connect/listen/accept; TCP_NODELAY, and the
+ * client's Finished leaving in one write with the first data (over SOCK_SEQPACKET, where
+ * every send() is one message the relay can count).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,12 +75,14 @@ static bool want(mica_err err)
     return err == MICA_WANT_READ || err == MICA_WANT_WRITE;
 }
 
-/* Alternate both handshakes until each is done or failed; the results in *ce, *se. */
+/* Alternate both handshakes until each is done or failed; the results in *ce, *se. A
+ * client that is done is called again while the server is not: that sends the Finished
+ * it holds for its first write (io.h). */
 static void duo_handshake(struct duo *d, mica_err *ce, mica_err *se)
 {
     *ce = *se = MICA_WANT_READ;
     for (int i = 0; i < 100 && (want(*ce) || want(*se)); i++) {
-        if (want(*ce)) {
+        if (want(*ce) || *ce == MICA_OK) {
             *ce = mica_io_handshake(d->c);
         }
         if (want(*se)) {
@@ -271,6 +276,12 @@ static void test_tcp_blocking(const mica_config *ccfg, const mica_config *scfg)
         echo_child(scfg, lfd);
     }
     CHECK_OK(mica_io_connect_name(ccfg, "127.0.0.1", port, "localhost", &io));
+    {
+        int on = 0;
+        socklen_t on_len = sizeof(on);
+        CHECK(getsockopt(mica_io_fd(io), IPPROTO_TCP, TCP_NODELAY, &on, &on_len) == 0);
+        CHECK_MSG(on != 0, "mica_io_connect did not set TCP_NODELAY");
+    }
     CHECK_OK(mica_io_handshake(io));
     for (int round = 0; round < 3; round++) {
         size_t w = 0, got = 0;
@@ -307,6 +318,147 @@ static void test_tcp_blocking(const mica_config *ccfg, const mica_config *scfg)
     CHECK(io == NULL);
 }
 
+/*
+ * The client's Finished and first data in one write. Client and server talk through a
+ * relay over two SOCK_SEQPACKET socketpairs: every send() is one message, and the relay
+ * counts the client's and the TLS records in each. A client that writes right after its
+ * handshake sends two messages in all: the ClientHello, then its Finished with the data.
+ */
+struct relay {
+    struct duo d;
+    int c_side, s_side;   /* the relay's ends: towards the client, towards the server */
+    int c_msgs;           /* messages from the client */
+    int last_app_records; /* application_data records in the client's last message */
+};
+
+static void relay_new(struct relay *r, const mica_config *ccfg, const mica_config *scfg)
+{
+    int a[2], b[2];
+
+    memset(r, 0, sizeof(*r));
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, a) == 0);
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET, 0, b) == 0);
+    CHECK_OK(mica_io_wrap(ccfg, a[0], 0, "localhost", &r->d.c));
+    CHECK_OK(mica_io_wrap(scfg, b[0], 1, NULL, &r->d.s));
+    CHECK_OK(mica_io_set_nonblocking(r->d.c, 1));
+    CHECK_OK(mica_io_set_nonblocking(r->d.s, 1));
+    r->c_side = a[1];
+    r->s_side = b[1];
+}
+
+static void relay_free(struct relay *r)
+{
+    duo_free(&r->d);
+    close(r->c_side);
+    close(r->s_side);
+}
+
+/* Move every waiting message across, counting the client's. */
+static void relay_pump(struct relay *r)
+{
+    static uint8_t msg[65536];
+
+    for (;;) {
+        ssize_t n = recv(r->c_side, msg, sizeof(msg), MSG_DONTWAIT);
+        if (n <= 0) {
+            break;
+        }
+        r->c_msgs++;
+        r->last_app_records = 0;
+        for (size_t off = 0; off + 5 <= (size_t)n;) {
+            r->last_app_records += msg[off] == 23;
+            off += 5 + ((size_t)msg[off + 3] << 8 | msg[off + 4]);
+        }
+        CHECK(send(r->s_side, msg, (size_t)n, 0) == n);
+    }
+    for (;;) {
+        ssize_t n = recv(r->s_side, msg, sizeof(msg), MSG_DONTWAIT);
+        if (n <= 0) {
+            break;
+        }
+        CHECK(send(r->c_side, msg, (size_t)n, 0) == n);
+    }
+}
+
+/* Drive the client's handshake to MICA_OK (the server's only as far as it gets). */
+static void relay_client_handshake(struct relay *r, mica_err *se)
+{
+    mica_err ce = MICA_WANT_READ;
+
+    *se = MICA_WANT_READ;
+    for (int i = 0; i < 100 && want(ce); i++) {
+        ce = mica_io_handshake(r->d.c);
+        relay_pump(r);
+        if (want(*se)) {
+            *se = mica_io_handshake(r->d.s);
+        }
+        relay_pump(r);
+    }
+    CHECK_OK(ce);
+}
+
+static void test_finished_with_data(const mica_config *ccfg, const mica_config *scfg)
+{
+    struct relay r;
+    mica_err se;
+    uint8_t buf[64];
+    size_t n = 0;
+
+    /* 1. The client writes as soon as its handshake is done. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    CHECK_MSG(r.c_msgs == 1, "the client sent %d messages before its handshake was done", r.c_msgs);
+    CHECK(want(se)); /* the server still waits for the Finished */
+    CHECK_OK(mica_io_write(r.d.c, "GET / HTTP/1.0\r\n\r\n", 18, &n));
+    CHECK(n == 18);
+    relay_pump(&r);
+    CHECK_MSG(r.c_msgs == 2,
+              "the client's Finished and its data took %d writes, not one (%d messages)",
+              r.c_msgs - 1, r.c_msgs);
+    CHECK_MSG(r.last_app_records >= 2,
+              "the client's second write holds %d encrypted records, not its Finished and "
+              "the data",
+              r.last_app_records);
+    CHECK_OK(mica_io_handshake(r.d.s));
+    CHECK_OK(mica_io_read(r.d.s, buf, sizeof(buf), &n));
+    CHECK(n == 18 && memcmp(buf, "GET / HTTP/1.0\r\n\r\n", 18) == 0);
+    relay_free(&r);
+
+    /* 2. The client reads first (the server speaks first): the Finished leaves at once. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    CHECK_ERR(mica_io_read(r.d.c, buf, sizeof(buf), &n), MICA_WANT_READ);
+    relay_pump(&r);
+    CHECK(r.c_msgs == 2 && r.last_app_records >= 1);
+    CHECK_OK(mica_io_handshake(r.d.s));
+    CHECK_OK(mica_io_write(r.d.s, "* OK", 4, &n));
+    relay_pump(&r);
+    CHECK_OK(mica_io_read(r.d.c, buf, sizeof(buf), &n));
+    CHECK(n == 4 && memcmp(buf, "* OK", 4) == 0);
+    relay_free(&r);
+
+    /* 3. The client closes without writing: Finished and close_notify in one write. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    CHECK_OK(mica_io_close(r.d.c));
+    relay_pump(&r);
+    CHECK(r.c_msgs == 2 && r.last_app_records >= 2);
+    CHECK_OK(mica_io_handshake(r.d.s));
+    CHECK_OK(mica_io_read(r.d.s, buf, sizeof(buf), &n));
+    CHECK(n == 0); /* end of stream */
+    relay_free(&r);
+
+    /* 4. The client is freed without a word: the Finished still reaches the server. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    mica_io_free(r.d.c);
+    r.d.c = NULL;
+    relay_pump(&r);
+    CHECK(r.c_msgs == 2);
+    CHECK_OK(mica_io_handshake(r.d.s));
+    relay_free(&r);
+}
+
 static void test_arguments(const mica_config *ccfg)
 {
     mica_io *io = NULL;
@@ -338,6 +490,7 @@ int main(void)
     test_truncation(ccfg, scfg);
     test_alert_flushed(scfg);
     test_tcp_blocking(ccfg, scfg);
+    test_finished_with_data(ccfg, scfg);
     test_arguments(ccfg);
 
     mica_config_free(ccfg);
