@@ -147,10 +147,33 @@ static void record(const char *dir, const char *name, int cmode, int smode, int 
     mica_conn_free(s);
 }
 
+/* --hello MODE FILE: the ClientHello record a client of MODE sends (the same bytes in
+ * every build), for tests/fuzz/record_interop.py to send to real servers */
+static int hello(const char *mode, const char *path)
+{
+    mica_conn *c = NULL;
+    const uint8_t *out;
+    size_t len = 0;
+    FILE *f;
+
+    fz_need(fz_new(0, atoi(mode) & 3, &c) == MICA_OK, "a client");
+    fz_need(mica_conn_pending(c, &out, &len) == MICA_OK && len > 0, "a ClientHello");
+    f = fopen(path, "wb");
+    if (f == NULL || fwrite(out, 1, len, f) != len || fclose(f) != 0) {
+        fprintf(stderr, "record_engine: %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    mica_conn_free(c);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 4 && strcmp(argv[1], "--hello") == 0) {
+        return hello(argv[2], argv[3]);
+    }
     if (argc != 2) {
-        fprintf(stderr, "usage: record_engine CORPUS_DIR\n");
+        fprintf(stderr, "usage: record_engine CORPUS_DIR | --hello MODE FILE\n");
         return 2;
     }
     mica_config_set_session_cb(fz_config(0, 1), on_session, NULL);
