@@ -252,11 +252,13 @@ static SSL_CTX *make_ctx(void)
         SSL_CTX_set1_groups_list(ctx, opt.group) != 1 ||
         SSL_CTX_set_ciphersuites(ctx, opt.suite) != 1) {
         ssl_fail("cannot set the group or suite");
+        SSL_CTX_free(ctx);
         return NULL;
     }
     if (opt.cafile != NULL) {
         if (SSL_CTX_load_verify_locations(ctx, opt.cafile, NULL) != 1) {
             ssl_fail("cannot read --cafile");
+            SSL_CTX_free(ctx);
             return NULL;
         }
         SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
@@ -412,9 +414,8 @@ static int wait_port(uint16_t port)
 
 /* ---- the measurement ------------------------------------------------------------------ */
 
-static int measure(void)
+static int measure_with(SSL_CTX *ctx)
 {
-    SSL_CTX *ctx = make_ctx();
     struct tally sum = {0}, warm = {0};
     unsigned long long s0 = 0, s1 = 0, u0 = 0, u1 = 0, y0 = 0, y1 = 0, k0, k1;
     double t0, t1, deadline;
@@ -424,9 +425,6 @@ static int measure(void)
     pid_t kids[64];
     bool bad = false, have_sched;
 
-    if (ctx == NULL) {
-        return 1;
-    }
     /* warm-up: the server's caches, lazy initialisations, and a first ticket */
     counting = &warm;
     for (i = 0; i < (opt.warmup > 0 ? opt.warmup : 1); i++) {
@@ -486,6 +484,7 @@ static int measure(void)
             bad = true;
         }
     }
+    close(fds[0]);
     t1 = now();
     nanosleep(&settle, NULL); /* the server's last close */
     have_sched = have_sched && sched_ns(opt.pid, &s1);
@@ -520,6 +519,17 @@ static int measure(void)
            (double)(s1 - s0) / 1e3 / (double)sum.conns, have_sched ? "schedstat" : "stat",
            opt.group, opt.suite);
     return 0;
+}
+
+static int measure(void)
+{
+    SSL_CTX *ctx = make_ctx();
+    int rc = ctx != NULL ? measure_with(ctx) : 1;
+
+    SSL_CTX_free(ctx);
+    SSL_SESSION_free(newest);
+    newest = NULL;
+    return rc;
 }
 
 /* ---- the command line ------------------------------------------------------------------ */
