@@ -12,7 +12,7 @@
 # Servers: mica server --root, openssl s_server -WWW, gnutls-serv --http --httpdata,
 # nginx (daemon off, master_process off: the one process is the worker), each from a
 # temporary directory with its own files, pinned to CPU 0 (taskset -c 0); the client
-# runs pinned to CPU 1. A missing server is left out of the table (its column reads -).
+# runs pinned to CPU 1. A server that is not installed is left out of the table.
 #
 # Network: the script runs itself in a private network namespace when it can (unshare
 # -n, or unshare -rn for a user without privileges), so that nothing it starts is
@@ -23,7 +23,8 @@
 # Every measurement runs MICA_LOOPBACK_PASSES times (default 2; --quick: 1, and short);
 # the table gives the lowest CPU of the passes and then the spread between them. The
 # table goes to stdout and to <builddir>/bench-loopback.txt. Every server started is
-# stopped on exit, whatever happens. Exit status: 0 every figure measured, 1 any failure,
+# stopped when its figures are done, and by a trap on exit (also on HUP, INT, PIPE and
+# TERM, after the client running then has ended: at most its 10 s timeouts). Exit status: 0 every figure measured, 1 any failure,
 # 2 bad usage, 77 (skip) when openssl or the driver is missing.
 set -eu
 
