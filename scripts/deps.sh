@@ -4,7 +4,7 @@
 set -eu
 
 PKGS="build-essential cmake pkg-config libssl-dev openssl clang llvm libclang-rt-14-dev
-clang-format binutils gnutls-bin curl python3 ca-certificates chromium tshark"
+clang-format binutils gnutls-bin curl python3 ca-certificates chromium tshark valgrind"
 
 missing=""
 for p in $PKGS; do

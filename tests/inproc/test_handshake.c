@@ -2,6 +2,11 @@
  * Client <-> server in one process through the sans-I/O API: every suite x group x
  * certificate type, HelloRetryRequest, records cut to 1 byte, KeyUpdate both ways while
  * data flows, close_notify in both orders, a large transfer, ALPN and SNI.
+ *
+ * MICA_TEST_LIGHT=1 (make valgrind, where a handshake costs ~50 times more): the matrix
+ * keeps every suite, every group and every certificate type but not their crossings (17
+ * handshakes instead of 100), the group pairs keep those with the first or second group
+ * on either side (26 of 56), and the large transfer moves 4 + 1 MiB instead of 64 + 8.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +14,13 @@
 #include "check.h"
 #include "crypto/crypto.h"
 #include "harness.h"
+
+/* MICA_TEST_LIGHT set, not empty and not "0": the lighter run described above */
+static bool light(void)
+{
+    const char *v = getenv("MICA_TEST_LIGHT");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
 
 static const char *const cert_kinds[] = {"ecdsa-p256", "ecdsa-p384", "ecdsa-p521",
                                          "rsa2048",    "ed25519",    "ed448"};
@@ -37,7 +49,8 @@ static void matrix(void)
                 mica_err err;
                 /* certificate types x suites x groups is large; every suite and group meets
                  * every certificate type, but not every triple */
-                if (k > 0 && s != g % 5 && g != 0) {
+                if ((k > 0 && s != g % 5 && g != 0) ||
+                    (light() && !(k == 0 && (s == 0 || g == 0)) && !(s == 0 && g == 0))) {
                     mica_config_free(ccfg);
                     continue;
                 }
@@ -110,7 +123,7 @@ static void group_pairs(void)
             char list[128];
             struct pair p;
             bool shared;
-            if (i == j) {
+            if (i == j || (light() && i > 1 && j > 1)) {
                 mica_config_free(scfg);
                 mica_config_free(ccfg);
                 continue;
@@ -321,8 +334,8 @@ static void large_transfer(void)
     CHECK_OK(mica_config_set_cipher_suites(ccfg, "TLS_AES_128_GCM_SHA256"));
     CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
     CHECK_OK(pair_handshake(&p));
-    CHECK(pair_transfer(&p, true, 64u * 1024u * 1024u));
-    CHECK(pair_transfer(&p, false, 8u * 1024u * 1024u));
+    CHECK(pair_transfer(&p, true, (light() ? 4u : 64u) * 1024u * 1024u));
+    CHECK(pair_transfer(&p, false, (light() ? 1u : 8u) * 1024u * 1024u));
     pair_free(&p);
     mica_config_free(scfg);
     mica_config_free(ccfg);
