@@ -124,8 +124,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(settings <= lines && settings <= TOOL_CONFFILE_MAX_SETTINGS);
 
     back = write_back(&a, need, &back_len);
-    FUZZ_ASSERT(tool_conffile_parse(back, back_len, &tool_server_config_names, &b, why,
-                                    sizeof why) == 0);
+    FUZZ_ASSERT(
+        tool_conffile_parse(back, back_len, &tool_server_config_names, &b, why, sizeof why) == 0);
     FUZZ_ASSERT(a.argc == b.argc);
     for (int i = 0; i < a.argc; i++) {
         FUZZ_ASSERT(strcmp(a.argv[i], b.argv[i]) == 0);
