@@ -174,9 +174,11 @@ struct server {
     size_t n;
     int64_t accept_paused_until;
     struct pollfd *pfds;
-    unsigned long seq;    /* connections accepted so far */
-    int access_fd;        /* --access-log FILE: O_APPEND; -1 when none */
-    struct conn *current; /* the connection step() is running, for the trace callback */
+    unsigned long seq;         /* connections accepted so far */
+    int access_fd;             /* --access-log FILE: O_APPEND; -1 when none */
+    unsigned long access_lost; /* access log lines that could not be written, in a row */
+    struct conn *current;      /* the connection step() is running, for the trace callback */
+    unsigned char *scratch;    /* ECHO_CAP bytes: what ECHO reads, before it is written back */
 };
 
 static int sig_pipe[2] = {-1, -1};
@@ -705,7 +707,8 @@ static void add_field(char *line, size_t cap, const char *key, const char *value
     line[n] = '\0';
 }
 
-static void write_line(int fd, const char *line, size_t len)
+/* false: the line could not be written whole (errno says why) */
+static bool write_line(int fd, const char *line, size_t len)
 {
     while (len > 0) {
         ssize_t w = write(fd, line, len);
@@ -713,16 +716,20 @@ static void write_line(int fd, const char *line, size_t len)
             continue;
         }
         if (w <= 0) {
-            return;
+            if (w == 0) {
+                errno = EIO;
+            }
+            return false;
         }
         line += w;
         len -= (size_t)w;
     }
+    return true;
 }
 
 /* The access log line of a connection that ends: to --access-log FILE (with time=) and,
  * with --verbose, to standard error; each in one write(2). */
-static void access_log(const struct server *s, struct conn *c)
+static void access_log(struct server *s, struct conn *c)
 {
     if (s->access_fd < 0 && !s->o->verbose) {
         return;
@@ -774,7 +781,20 @@ static void access_log(const struct server *s, struct conn *c)
         strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
         int k = snprintf(out, sizeof out, "time=%s %s\n", when, line);
         if (k > 0) {
-            write_line(s->access_fd, out, (size_t)k < sizeof out ? (size_t)k : sizeof out - 1);
+            bool ok =
+                write_line(s->access_fd, out, (size_t)k < sizeof out ? (size_t)k : sizeof out - 1);
+            /* a full disk (or any failing write) is said once, not once per connection,
+             * and its end once too; the connections are served all the same */
+            if (!ok && s->access_lost++ == 0) {
+                fprintf(stderr,
+                        PREFIX ": --access-log %s: cannot write: %s; serving on, without "
+                               "access log lines until it can be written again\n",
+                        s->o->access_log, strerror(errno));
+            } else if (ok && s->access_lost > 0) {
+                fprintf(stderr, PREFIX ": --access-log %s: written again (%lu line%s lost)\n",
+                        s->o->access_log, s->access_lost, s->access_lost == 1 ? "" : "s");
+                s->access_lost = 0;
+            }
         }
     }
     if (s->o->verbose) {
@@ -1353,11 +1373,8 @@ static bool step(struct server *s, struct conn *c)
                 c->state = ST_RESPOND;
                 c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
             } else if (s->o->mode == MODE_ECHO) {
-                c->state = ST_ECHO;
+                c->state = ST_ECHO; /* its buffer comes only when the engine lags */
                 c->deadline_ms = idle_deadline(s);
-                if (conn_reserve(c, ECHO_CAP) != 0) {
-                    return conn_fail_err(s, c, MICA_E_NOMEM);
-                }
             } else {
                 c->state = ST_REQUEST;
                 c->deadline_ms = now_ms() + REQUEST_TIMEOUT_MS;
@@ -1387,7 +1404,14 @@ static bool step(struct server *s, struct conn *c)
                 c->state = ST_HANDSHAKE; /* early data echoed: back to the handshake */
                 break;
             }
-            err = mica_io_read(c->io, c->buf, c->cap, &n);
+            if (c->cap > 0) { /* an idle connection holds no buffer of ours */
+                free(c->buf);
+                c->buf = NULL;
+                c->cap = 0;
+            }
+            /* read into the server's one scratch buffer and write back from it at once;
+             * only what the engine does not take yet is copied to a buffer of c's own */
+            err = mica_io_read(c->io, s->scratch, ECHO_CAP, &n);
             if (err != MICA_OK) {
                 if (wait_for(c, err)) {
                     return true;
@@ -1396,10 +1420,21 @@ static bool step(struct server *s, struct conn *c)
             }
             if (n == 0) {
                 enter_closing(c); /* the client's close_notify: answer with ours */
-            } else {
-                c->deadline_ms = idle_deadline(s);
+                break;
             }
-            c->len = n;
+            c->deadline_ms = idle_deadline(s);
+            size_t w = 0;
+            err = mica_io_write(c->io, s->scratch, n, &w);
+            if (err != MICA_OK && err != MICA_WANT_WRITE && err != MICA_WANT_READ) {
+                return conn_fail_err(s, c, err);
+            }
+            if (w < n) {
+                if (conn_reserve(c, n - w) != 0) {
+                    return conn_fail_err(s, c, MICA_E_NOMEM);
+                }
+                memcpy(c->buf, s->scratch + w, n - w);
+                c->len = n - w;
+            }
             break;
 
         case ST_REQUEST:
@@ -2366,7 +2401,8 @@ int cmd_server(int argc, char **argv)
     }
     s.conns = calloc(o.max_conns, sizeof *s.conns);
     s.pfds = calloc(o.max_conns + 9, sizeof *s.pfds);
-    if (s.conns == NULL || s.pfds == NULL || install_signals() != 0) {
+    s.scratch = malloc(ECHO_CAP);
+    if (s.conns == NULL || s.pfds == NULL || s.scratch == NULL || install_signals() != 0) {
         fprintf(stderr, PREFIX ": cannot start: %s\n", strerror(errno));
         rc = TOOL_EXIT_FAIL;
     } else {
@@ -2403,6 +2439,7 @@ int cmd_server(int argc, char **argv)
     }
     free(s.conns);
     free(s.pfds);
+    free(s.scratch);
     for (size_t i = 0; i < MAX_CONFIGS; i++) {
         mica_config_free(s.cfgs[i]);
     }
