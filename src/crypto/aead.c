@@ -155,29 +155,39 @@ mica_err mica_aead_seal(mica_aead *c, const uint8_t *nonce, size_t nonce_len, co
     return mica_aead_seal_from(c, nonce, nonce_len, aad, aad_len, buf, 0, buf, len, tag);
 }
 
-mica_err mica_aead_open(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
-                        size_t aad_len, uint8_t *buf, size_t len, const uint8_t *tag)
+mica_err mica_aead_open_to(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
+                           size_t aad_len, const uint8_t *src, uint8_t *dst, size_t len,
+                           const uint8_t *tag)
 {
     int n = 0, fin = 0;
 
     TRY(check_args(c, nonce_len, aad_len, len));
-    ENSURE(!c->encrypt, MICA_E_ARGUMENT);
+    ENSURE(!c->encrypt && (src == dst || src + len <= dst || dst + len <= src), MICA_E_ARGUMENT);
 #ifdef MICA_FUZZING
     if (c->a != NULL) {
-        return mica_null_aead_open(c->a, buf, len, tag);
+        if (src != dst && len > 0) {
+            memcpy(dst, src, len);
+        }
+        return mica_null_aead_open(c->a, dst, len, tag);
     }
 #endif
     if (!start(c, nonce, aad, aad_len, len, tag)) {
         return mica_cr_fail(MICA_E_CRYPTO);
     }
     /* CCM authenticates inside the update; everything else in the final call. Either
-     * way a failure wipes the whole buffer: no partial plaintext leaves this function. */
-    if ((len > 0 && EVP_CipherUpdate(c->ctx, buf, &n, buf, (int)len) != 1) ||
-        (is_ccm(c->a) && len == 0 && EVP_CipherUpdate(c->ctx, buf, &n, buf, 0) != 1) ||
-        (!is_ccm(c->a) && EVP_CipherFinal_ex(c->ctx, buf + n, &fin) != 1) ||
+     * way a failure wipes the whole output: no partial plaintext leaves this function. */
+    if ((len > 0 && EVP_CipherUpdate(c->ctx, dst, &n, src, (int)len) != 1) ||
+        (is_ccm(c->a) && len == 0 && EVP_CipherUpdate(c->ctx, dst, &n, dst, 0) != 1) ||
+        (!is_ccm(c->a) && EVP_CipherFinal_ex(c->ctx, dst + n, &fin) != 1) ||
         (size_t)(n + fin) != len) {
-        mica_mem_wipe(buf, len);
+        mica_mem_wipe(dst, len);
         return mica_cr_fail(MICA_E_BAD_RECORD_MAC);
     }
     return MICA_OK;
+}
+
+mica_err mica_aead_open(mica_aead *c, const uint8_t *nonce, size_t nonce_len, const uint8_t *aad,
+                        size_t aad_len, uint8_t *buf, size_t len, const uint8_t *tag)
+{
+    return mica_aead_open_to(c, nonce, nonce_len, aad, aad_len, buf, buf, len, tag);
 }

@@ -113,6 +113,12 @@ MICA_MUST mica_err mica_aead_seal_from(mica_aead *c, const uint8_t *nonce, size_
 MICA_MUST mica_err mica_aead_open(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
                                   const uint8_t *aad, size_t aad_len, uint8_t *buf, size_t len,
                                   const uint8_t *tag);
+/* mica_aead_open_to: the same, but the ciphertext src[0..len) (left as it is) is
+ * decrypted into dst[0..len), which must not overlap it unless it is src; a failure wipes
+ * dst. Saves copying a received record before decrypting it. */
+MICA_MUST mica_err mica_aead_open_to(mica_aead *c, const uint8_t *nonce, size_t nonce_len,
+                                     const uint8_t *aad, size_t aad_len, const uint8_t *src,
+                                     uint8_t *dst, size_t len, const uint8_t *tag);
 const struct mica_aead_desc *mica_aead_desc(const mica_aead *c);
 
 /*

@@ -417,11 +417,9 @@ static mica_err on_ccs(mica_conn *c, const uint8_t *p, size_t len)
     return MICA_OK; /* dropped (RFC 8446 5), within reason */
 }
 
-static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
+/* app_reserve: room for len more bytes of received application data after app_len */
+static mica_err app_reserve(mica_conn *c, size_t len)
 {
-    if (len == 0) {
-        return MICA_OK; /* an empty record (5.4 allows them) adds nothing, needs no room */
-    }
     if (c->app_off > 0 && c->app_off == c->app_len) {
         c->app_off = c->app_len = 0;
     }
@@ -446,6 +444,15 @@ static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
         c->app_len = live;
         c->app_off = 0;
     }
+    return MICA_OK;
+}
+
+static mica_err app_append(mica_conn *c, const uint8_t *p, size_t len)
+{
+    if (len == 0) {
+        return MICA_OK; /* an empty record (5.4 allows them) adds nothing, needs no room */
+    }
+    TRY(app_reserve(c, len));
     memcpy(c->app + c->app_len, p, len);
     c->app_len += len;
     return MICA_OK;
@@ -540,6 +547,9 @@ static mica_err skip_early(mica_conn *c, size_t body_len)
     return MICA_OK;
 }
 
+static mica_err on_content(mica_conn *c, enum mica_content_type type, const uint8_t *content,
+                           size_t content_len);
+
 static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
 {
     enum mica_content_type type = MICA_CT_INVALID;
@@ -599,6 +609,15 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
     if (c->closed && c->state != MICA_ST_CONNECTED && type != MICA_CT_ALERT) {
         return MICA_OK; /* we canceled the handshake: only the peer's closure matters now */
     }
+    return on_content(c, type, content, content_len);
+}
+
+/* on_content: the content of a record that was opened, by its type */
+static mica_err on_content(mica_conn *c, enum mica_content_type type, const uint8_t *content,
+                           size_t content_len)
+{
+    mica_err err;
+
     /* RFC 8446 5.1: handshake messages may not be interleaved with other record types */
     if (type != MICA_CT_HANDSHAKE && c->hs_len > 0) {
         return mica_fail(c, MICA_E_UNEXPECTED_MESSAGE,
@@ -625,6 +644,52 @@ static mica_err on_record(mica_conn *c, uint8_t *rec, size_t len)
     }
 }
 
+/*
+ * on_record_direct: an application-data record of a connected connection, whole in the
+ * caller's input, is decrypted from there straight into the received-data buffer. The
+ * common case of bulk transfer then costs one pass over the bytes (the decryption) and
+ * the application's read, instead of a copy into the record buffer, the decryption in
+ * place, a copy into the received-data buffer and a wipe of the record buffer. The rare
+ * record that holds a handshake message or an alert (KeyUpdate, tickets, closure) goes
+ * on from there as any other, and leaves no plaintext behind.
+ */
+static bool direct_ok(const mica_conn *c, const uint8_t *in, size_t avail, size_t *want)
+{
+    if (avail < MICA_RECORD_HEADER_LEN || in[0] != MICA_CT_APPLICATION_DATA ||
+        c->state != MICA_ST_CONNECTED || c->rd.epoch != MICA_EPOCH_APPLICATION ||
+        c->rd.suite == NULL || c->peer_closed) {
+        return false;
+    }
+    *want = MICA_RECORD_HEADER_LEN + (size_t)((in[3] << 8) | in[4]);
+    return *want <= avail;
+}
+
+static mica_err on_record_direct(mica_conn *c, const uint8_t *rec, size_t len)
+{
+    enum mica_content_type type = MICA_CT_INVALID;
+    size_t content_len = 0, inner_len = 0;
+    uint8_t *out;
+    mica_err err;
+
+    TRY(app_reserve(c, len - MICA_RECORD_HEADER_LEN));
+    out = c->app + c->app_len;
+    err = mica_rec_open_to(&c->rd, rec, len, out, c->app_cap - c->app_len, &type, &content_len,
+                           &inner_len);
+    if (err != MICA_OK) {
+        mica_mem_wipe(out, inner_len);
+        return fail_plain(c, err);
+    }
+    if (type == MICA_CT_APPLICATION_DATA && c->hs_len == 0) {
+        c->idle_updates = 0;
+        mica_mem_wipe(out + content_len, inner_len - content_len); /* type and padding */
+        c->app_len += content_len;
+        return MICA_OK;
+    }
+    err = on_content(c, type, out, content_len);
+    mica_mem_wipe(out, inner_len);
+    return err;
+}
+
 mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *used)
 {
     size_t taken = 0;
@@ -636,6 +701,17 @@ mica_err mica_conn_feed(mica_conn *c, const uint8_t *in, size_t len, size_t *use
         mica_err err;
         if (c->in_len == 0 && c->app_len - c->app_off >= MICA_MAX_APP_BUFFER) {
             break; /* the application must read first: *used < len tells it */
+        }
+        if (c->in_len == 0 && direct_ok(c, in + taken, len - taken, &want)) {
+            err = on_record_direct(c, in + taken, want);
+            taken += want;
+            if (err != MICA_OK) {
+                if (c->err == MICA_OK) {
+                    (void)fail_plain(c, err);
+                }
+                break;
+            }
+            continue;
         }
         if (c->in_len < MICA_RECORD_HEADER_LEN) {
             struct mica_rec_header h;

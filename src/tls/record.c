@@ -200,13 +200,49 @@ static mica_err check_content(enum mica_content_type type, size_t len)
     return MICA_OK;
 }
 
+/* the protected part of mica_rec_open and mica_rec_open_to: body (inner_len + tag
+ * bytes after rec's header) is decrypted into out[0..inner_len) */
+static mica_err open_protected(struct mica_rec_dir *d, const uint8_t *rec,
+                               const struct mica_rec_header *h, const uint8_t *body, uint8_t *out,
+                               enum mica_content_type *type, size_t *content_len)
+{
+    uint8_t nonce[MICA_AEAD_NONCE_LEN];
+    size_t tag_len, inner_len, n;
+
+    /* RFC 8446 5.2: "opaque_type: The outer opaque_type field of a TLSCiphertext record
+     * is always set to the value 23 (application_data)" */
+    ENSURE(h->type == MICA_CT_APPLICATION_DATA, MICA_E_UNEXPECTED_MESSAGE);
+    tag_len = d->suite->aead->tag_len;
+    ENSURE(h->len >= tag_len, MICA_E_BAD_RECORD_MAC);
+    inner_len = h->len - tag_len;
+    TRY(next_seq(d, false));
+    make_nonce(d, nonce);
+    TRY(mica_aead_open_to(d->aead, nonce, sizeof(nonce), rec, MICA_RECORD_HEADER_LEN, body, out,
+                          inner_len, body + inner_len));
+    d->seq++;
+
+    /* RFC 8446 5.4: scan from the end for the content type; all zeros is fatal */
+    n = inner_len;
+    while (n > 0 && out[n - 1] == 0) {
+        n--;
+    }
+    ENSURE(n > 0, MICA_E_EMPTY_INNER);
+    /* RFC 8449 4 / RFC 8446 6.2: a plaintext beyond the limit is record_overflow */
+    ENSURE(inner_len <= d->max_inner, MICA_E_RECORD_OVERFLOW);
+    *type = (enum mica_content_type)out[n - 1];
+    ENSURE(*type == MICA_CT_ALERT || *type == MICA_CT_HANDSHAKE ||
+               *type == MICA_CT_APPLICATION_DATA,
+           MICA_E_UNEXPECTED_MESSAGE);
+    TRY(check_content(*type, n - 1));
+    *content_len = n - 1;
+    return MICA_OK;
+}
+
 mica_err mica_rec_open(struct mica_rec_dir *d, uint8_t *rec, size_t rec_len,
                        enum mica_content_type *type, uint8_t **content, size_t *content_len)
 {
     struct mica_rec_header h;
-    uint8_t nonce[MICA_AEAD_NONCE_LEN];
     uint8_t *body = rec + MICA_RECORD_HEADER_LEN;
-    size_t tag_len, inner_len, n;
 
     ENSURE(!d->encrypt, MICA_E_ARGUMENT);
     TRY(mica_rec_header(d, rec, rec_len, &h));
@@ -219,32 +255,24 @@ mica_err mica_rec_open(struct mica_rec_dir *d, uint8_t *rec, size_t rec_len,
         *content_len = h.len;
         return MICA_OK;
     }
-    /* RFC 8446 5.2: "opaque_type: The outer opaque_type field of a TLSCiphertext record
-     * is always set to the value 23 (application_data)" */
-    ENSURE(h.type == MICA_CT_APPLICATION_DATA, MICA_E_UNEXPECTED_MESSAGE);
-    tag_len = d->suite->aead->tag_len;
-    ENSURE(h.len >= tag_len, MICA_E_BAD_RECORD_MAC);
-    inner_len = h.len - tag_len;
-    TRY(next_seq(d, false));
-    make_nonce(d, nonce);
-    TRY(mica_aead_open(d->aead, nonce, sizeof(nonce), rec, MICA_RECORD_HEADER_LEN, body, inner_len,
-                       body + inner_len));
-    d->seq++;
-
-    /* RFC 8446 5.4: scan from the end for the content type; all zeros is fatal */
-    n = inner_len;
-    while (n > 0 && body[n - 1] == 0) {
-        n--;
-    }
-    ENSURE(n > 0, MICA_E_EMPTY_INNER);
-    /* RFC 8449 4 / RFC 8446 6.2: a plaintext beyond the limit is record_overflow */
-    ENSURE(inner_len <= d->max_inner, MICA_E_RECORD_OVERFLOW);
-    *type = (enum mica_content_type)body[n - 1];
-    ENSURE(*type == MICA_CT_ALERT || *type == MICA_CT_HANDSHAKE ||
-               *type == MICA_CT_APPLICATION_DATA,
-           MICA_E_UNEXPECTED_MESSAGE);
-    TRY(check_content(*type, n - 1));
+    TRY(open_protected(d, rec, &h, body, body, type, content_len));
     *content = body;
-    *content_len = n - 1;
     return MICA_OK;
+}
+
+mica_err mica_rec_open_to(struct mica_rec_dir *d, const uint8_t *rec, size_t rec_len, uint8_t *out,
+                          size_t out_cap, enum mica_content_type *type, size_t *content_len,
+                          size_t *inner_len)
+{
+    struct mica_rec_header h;
+
+    ENSURE(!d->encrypt && d->suite != NULL, MICA_E_ARGUMENT);
+    TRY(mica_rec_header(d, rec, rec_len, &h));
+    ENSURE(rec_len == MICA_RECORD_HEADER_LEN + (size_t)h.len, MICA_E_ARGUMENT);
+    ENSURE(h.type != MICA_CT_CHANGE_CIPHER_SPEC, MICA_E_ARGUMENT); /* never protected */
+    ENSURE(h.len >= d->suite->aead->tag_len || h.type != MICA_CT_APPLICATION_DATA,
+           MICA_E_BAD_RECORD_MAC);
+    *inner_len = h.type == MICA_CT_APPLICATION_DATA ? h.len - d->suite->aead->tag_len : 0;
+    ENSURE(out_cap >= *inner_len, MICA_E_ARGUMENT);
+    return open_protected(d, rec, &h, rec + MICA_RECORD_HEADER_LEN, out, type, content_len);
 }

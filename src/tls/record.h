@@ -124,4 +124,12 @@ MICA_MUST mica_err mica_rec_open(struct mica_rec_dir *d, uint8_t *rec, size_t re
                                  enum mica_content_type *type, uint8_t **content,
                                  size_t *content_len);
 
+/* mica_rec_open_to: a protected record, whole in rec[0..rec_len) (left as it is, e.g.
+ * the caller's input), decrypted into out[0..*inner_len) (out_cap at least the body
+ * length less the tag): content first, then the type and padding. The same checks and
+ * errors as mica_rec_open; MICA_E_ARGUMENT for a ChangeCipherSpec or without keys. */
+MICA_MUST mica_err mica_rec_open_to(struct mica_rec_dir *d, const uint8_t *rec, size_t rec_len,
+                                    uint8_t *out, size_t out_cap, enum mica_content_type *type,
+                                    size_t *content_len, size_t *inner_len);
+
 #endif /* MICA_TLS_RECORD_H */

@@ -366,6 +366,80 @@ static void keys_are_wiped(void)
     pair_free(&p);
 }
 
+/* mica_rec_open_to: the record is left as it was, the plaintext is the same as opening in
+ * place gives (every suite; content, a handshake record, padding); a flipped bit anywhere
+ * is bad_record_mac with the output wiped; no keys, ChangeCipherSpec or a short output
+ * is an argument error */
+static void open_to(void)
+{
+    static uint8_t copy[MICA_MAX_RECORD_LEN + 64], out[MICA_MAX_RECORD_LEN + 64];
+
+    for (size_t s = 0; s < mica_suites_n; s++) {
+        static const size_t sizes[] = {0, 1, 100, 16384};
+        struct pair p, q;
+        pair_init(&p, &mica_suites[s]);
+        pair_init(&q, &mica_suites[s]);
+        for (size_t i = 0; i < MICA_ARRAY_LEN(sizes); i++) {
+            enum mica_content_type type = MICA_CT_INVALID;
+            size_t n = sizes[i], pad = n == 100 ? 7 : 0, content_len = 0, inner = 0, len;
+            enum mica_content_type ct = n == 1 ? MICA_CT_HANDSHAKE : MICA_CT_APPLICATION_DATA;
+            len = seal(&p, ct, n, pad);
+            memcpy(copy, buf, len);
+            CHECK_OK(
+                mica_rec_open_to(&q.r, copy, len, out, sizeof(out), &type, &content_len, &inner));
+            CHECK(memcmp(copy, buf, len) == 0); /* the record itself untouched */
+            CHECK(type == ct && content_len == n && inner == n + 1 + pad);
+            for (size_t k = 0; k < n; k++) {
+                if (out[k] != (uint8_t)(k * 7 + 1)) {
+                    CHECK(0);
+                    break;
+                }
+            }
+            /* an output one byte short: refused before anything is decrypted */
+            CHECK_ERR(
+                mica_rec_open_to(&q.r, copy, len, out, inner - 1, &type, &content_len, &inner),
+                MICA_E_ARGUMENT);
+        }
+        /* tampering: sequence numbers advance in step, then a flipped bit */
+        pair_free(&p);
+        pair_free(&q);
+        pair_init(&p, &mica_suites[s]);
+        pair_init(&q, &mica_suites[s]);
+        {
+            enum mica_content_type type;
+            size_t content_len = 0, inner = 0, len = seal(&p, MICA_CT_APPLICATION_DATA, 64, 0);
+            buf[len - 1] ^= 0x01;
+            memset(out, 0xee, sizeof(out));
+            CHECK_ERR(
+                mica_rec_open_to(&q.r, buf, len, out, sizeof(out), &type, &content_len, &inner),
+                MICA_E_BAD_RECORD_MAC);
+            for (size_t k = 0; k < 65; k++) {
+                if (out[k] != 0) {
+                    CHECK(0); /* no unauthenticated plaintext left behind */
+                    break;
+                }
+            }
+        }
+        pair_free(&p);
+        pair_free(&q);
+    }
+    {
+        struct pair p;
+        enum mica_content_type type;
+        size_t content_len, inner;
+        pair_init(&p, NULL);
+        memcpy(buf, "\x17\x03\x03\x00\x20", 5);
+        CHECK_ERR(mica_rec_open_to(&p.r, buf, 37, out, sizeof(out), &type, &content_len, &inner),
+                  MICA_E_ARGUMENT);
+        pair_free(&p);
+        pair_init(&p, &mica_suites[0]);
+        memcpy(buf, "\x14\x03\x03\x00\x01\x01", 6);
+        CHECK_ERR(mica_rec_open_to(&p.r, buf, 6, out, sizeof(out), &type, &content_len, &inner),
+                  MICA_E_ARGUMENT);
+        pair_free(&p);
+    }
+}
+
 int main(void)
 {
     round_trips();
@@ -375,5 +449,6 @@ int main(void)
     size_limits();
     sequence_and_limits();
     keys_are_wiped();
+    open_to();
     return check_exit("test_record");
 }
