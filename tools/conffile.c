@@ -123,16 +123,20 @@ int tool_conffile_parse(const char *text, size_t len, const struct tool_conffile
         takes = listed(name, names->with_value, names->with_value_n);
         out->line = lineno;
         if (!takes && !listed(name, names->flags, names->flags_n)) {
+            (void)refuse(why, why_cap, "unknown setting '%s'", name); /* name lives in argv */
             free(argv);
-            return refuse(why, why_cap, "unknown setting '%s'", name);
+            return -1;
         }
         if (takes && *value == '\0') {
+            (void)refuse(why, why_cap, "a value is missing after '%s'",
+                         name); /* name lives in argv */
             free(argv);
-            return refuse(why, why_cap, "a value is missing after '%s'", name);
+            return -1;
         }
         if (!takes && *value != '\0') {
+            (void)refuse(why, why_cap, "no value may follow '%s'", name); /* name lives in argv */
             free(argv);
-            return refuse(why, why_cap, "no value may follow '%s'", name);
+            return -1;
         }
         if (settings == settings_cap) { /* only when lines > TOOL_CONFFILE_MAX_SETTINGS */
             out->line = 0;
