@@ -63,7 +63,9 @@
 
 /* One whole TLS record: 5-byte header, 2^14 bytes of plaintext and the 256 bytes of
  * expansion RFC 8446 5.2 allows. The engine takes everything it is fed, so one record's
- * worth per recv() is enough; more would only delay feeding. */
+ * worth per recv() is enough; more would only delay feeding. recv() writes into the
+ * stack: a connection holds received bytes only in the rare case the engine does not
+ * take them all (its received-data buffer is full), so an idle one holds no buffer. */
 #define IO_IN_CAP (5 + 16384 + 256)
 
 /* listen(2) backlog for mica_io_listen. */
@@ -85,7 +87,7 @@ struct mica_io {
     char why[256];   /* its sentence */
     size_t in_off;   /* in[in_off .. in_len): received, not yet taken by the engine */
     size_t in_len;
-    uint8_t in[IO_IN_CAP];
+    uint8_t *in; /* NULL unless such bytes wait */
 };
 
 /* The one allocation pair of src/io. STYLE.md bans malloc/calloc/free in src/ outside
@@ -98,7 +100,28 @@ static mica_io *io_alloc(void)
 
 static void io_release(mica_io *io)
 {
+    free(io->in);
     free(io);
+}
+
+/* keep: what the engine did not take of a receive (ciphertext: no wipe needed) */
+static bool io_keep(mica_io *io, const uint8_t *p, size_t len)
+{
+    io->in = malloc(len);
+    if (io->in == NULL) {
+        return false;
+    }
+    memcpy(io->in, p, len);
+    io->in_off = 0;
+    io->in_len = len;
+    return true;
+}
+
+static void io_drop(mica_io *io)
+{
+    free(io->in);
+    io->in = NULL;
+    io->in_off = io->in_len = 0;
 }
 
 /* Record a socket-level failure (the first one sticks) and return its code. */
@@ -193,18 +216,24 @@ static mica_err on_eof(mica_io *io)
  * non-blocking socket has nothing, the engine's fatal error, or MICA_E_CLOSED. */
 static mica_err recv_more(mica_io *io)
 {
+    uint8_t buf[IO_IN_CAP];
+    const uint8_t *p;
+    size_t avail, used = 0;
+    mica_err err;
+
     if (io->err != MICA_OK) {
         return io->err;
     }
-    if (io->in_off == io->in_len) {
-        io->in_off = 0;
-        io->in_len = 0;
+    if (io->in != NULL) {
+        p = io->in + io->in_off; /* what the engine left last time */
+        avail = io->in_len - io->in_off;
+    } else {
+        ssize_t n;
         if (io->eof) {
             return on_eof(io);
         }
-        ssize_t n;
         do {
-            n = recv(io->fd, io->in, sizeof io->in, 0);
+            n = recv(io->fd, buf, sizeof buf, 0);
         } while (n < 0 && errno == EINTR);
         if (n < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -218,21 +247,28 @@ static mica_err recv_more(mica_io *io)
         if (n == 0) {
             return on_eof(io);
         }
-        io->in_len = (size_t)n;
+        p = buf;
+        avail = (size_t)n;
     }
-    size_t avail = io->in_len - io->in_off;
-    size_t used = 0;
-    mica_err err = mica_conn_feed(io->conn, io->in + io->in_off, avail, &used);
+    err = mica_conn_feed(io->conn, p, avail, &used);
     if (used > avail) {
         return io_fail(io, MICA_E_INTERNAL, "the engine reported taking more bytes than given");
     }
-    io->in_off += used;
     if (mica_err_is_fatal(err)) {
         return err;
     }
     if (used == 0) {
-        /* mica.h: feed takes everything unless it fails; anything else would spin. */
+        /* mica.h: feed takes everything unless it fails, or its received-data buffer is
+         * full (then the application reads first); anything else would spin. */
         return io_fail(io, MICA_E_INTERNAL, "the engine took no input and reported no error");
+    }
+    if (io->in != NULL) {
+        io->in_off += used;
+        if (io->in_off == io->in_len) {
+            io_drop(io);
+        }
+    } else if (used < avail && !io_keep(io, p + used, avail - used)) {
+        return io_fail(io, MICA_E_NOMEM, "out of memory for %zu received bytes", avail - used);
     }
     return MICA_OK;
 }
