@@ -32,6 +32,9 @@ struct pair {
  * ed25519, ...) and a client config that trusts the test CA */
 mica_config *server_config(const char *kind);
 mica_config *client_config(void);
+/* harness_all_groups: client_config keeps the default groups under MICA_TEST_LIGHT too
+ * (for tests whose cases depend on the default key shares: test_hostile, test_trace) */
+extern bool harness_all_groups;
 
 /* pair_new: a client for server_name and a server, not yet run */
 mica_err pair_new(struct pair *p, const mica_config *ccfg, const mica_config *scfg,

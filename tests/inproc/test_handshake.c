@@ -15,11 +15,10 @@
 #include "crypto/crypto.h"
 #include "harness.h"
 
-/* MICA_TEST_LIGHT set, not empty and not "0": the lighter run described above */
+/* MICA_TEST_LIGHT: the lighter run described above */
 static bool light(void)
 {
-    const char *v = getenv("MICA_TEST_LIGHT");
-    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+    return check_light();
 }
 
 static const char *const cert_kinds[] = {"ecdsa-p256", "ecdsa-p384", "ecdsa-p521",

@@ -123,7 +123,9 @@ static void own_record_limit_enforced(void)
 static void big_write_small_records(void)
 {
     static const size_t limits[] = {64, 1024, 16385};
-    size_t len = (size_t)5 << 20;
+    /* more than the 4 MiB output limit, so the cut happens (MICA_TEST_LIGHT, valgrind:
+     * 1 MiB, some 16,000 records of 64 bytes but no cut; the other builds check that) */
+    size_t len = check_light() ? (size_t)1 << 20 : (size_t)5 << 20;
     uint8_t *data = calloc(1, len), *back = malloc(len);
 
     CHECK(data != NULL && back != NULL);

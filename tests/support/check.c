@@ -39,6 +39,12 @@ void check_mem(const char *file, int line, const char *what, const uint8_t *got,
     }
 }
 
+bool check_light(void)
+{
+    const char *v = getenv("MICA_TEST_LIGHT");
+    return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
+}
+
 int check_exit(const char *name)
 {
     if (check_failures > 0) {

@@ -20,6 +20,10 @@ void check_fail(const char *file, int line, const char *fmt, ...)
 void check_mem(const char *file, int line, const char *what, const uint8_t *got,
                const uint8_t *want, size_t len);
 int check_exit(const char *name);
+/* check_light: MICA_TEST_LIGHT is set, not empty and not "0" (make valgrind, where a
+ * handshake costs ~50 times more): tests that repeat one kind of work many times do a
+ * representative part of it, and say what they leave out. */
+bool check_light(void);
 
 #define CHECK(cond)                                                                                \
     do {                                                                                           \
