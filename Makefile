@@ -4,17 +4,19 @@
 #   make valgrind   the in-process tests under valgrind memcheck (gcc -O2 -g)
 #   make demo       build and run the demo
 #   make install    PREFIX=/usr/local DESTDIR=
-#   make fuzz       libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=60 runs them
+#   make fuzz       libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=60 runs them;
+#                   make fuzz-smoke (part of make test) runs each for 10 s
 #   make bench      benchmarks against OpenSSL in the same run
 #   make format     clang-format the tree; make format-check checks it
 
 PREFIX ?= /usr/local
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 FUZZ_SECONDS ?= 30
+FUZZ_SMOKE_SECONDS ?= 10
 CMAKE ?= cmake
 B := build
 
-.PHONY: all deps release asan o2 valgrind test demo install fuzz fuzz-run bench format format-check clean
+.PHONY: all deps release asan o2 valgrind test demo install fuzz fuzz-run fuzz-smoke bench format format-check clean
 
 all: release
 
@@ -53,6 +55,7 @@ test: asan o2 format-check
 	    ctest --test-dir $(B)/asan --output-on-failure -j $(JOBS)
 	@echo "== tests, plain -O2 build (gcc) =="
 	ctest --test-dir $(B)/o2 --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory fuzz-smoke
 
 demo: release
 	@sh scripts/demo.sh $(B)/release
@@ -60,12 +63,18 @@ demo: release
 install: release
 	$(CMAKE) --install $(B)/release --prefix $(PREFIX)
 
+# The fuzzing build (-DMICA_FUZZING: null AEAD, checks that pass; see src/crypto/null.c)
 fuzz: deps
 	CC=clang $(CMAKE) -S . -B $(B)/fuzz -DCMAKE_BUILD_TYPE=Debug -DMICA_FUZZ=ON >/dev/null
-	$(CMAKE) --build $(B)/fuzz -j $(JOBS)
+	$(CMAKE) --build $(B)/fuzz -j $(JOBS) --target fuzz_targets
 
 fuzz-run: fuzz
 	@sh scripts/fuzz-run.sh $(B)/fuzz $(FUZZ_SECONDS)
+
+# CI's smoke run: every target FUZZ_SMOKE_SECONDS from its seeds, two at a time
+fuzz-smoke: fuzz
+	@echo "== every fuzz target for $(FUZZ_SMOKE_SECONDS) s (libFuzzer, fuzzing build) =="
+	@sh scripts/fuzz-smoke.sh $(B)/fuzz $(FUZZ_SMOKE_SECONDS)
 
 bench: release
 	@sh bench/run.sh $(B)/release
