@@ -5,8 +5,9 @@
  *
  * MICA_TEST_LIGHT=1 (make valgrind, where a handshake costs ~50 times more): the matrix
  * keeps every suite, every group and every certificate type but not their crossings (17
- * handshakes instead of 100), the group pairs keep those with the first or second group
- * on either side (26 of 56), and the large transfer moves 4 + 1 MiB instead of 64 + 8.
+ * handshakes instead of 100), the group pairs keep those with the first group on either
+ * side (12 of 56: every group still meets HRR both ways), and the large transfer moves
+ * 512 + 128 KiB instead of 64 + 8 MiB (still 40 full records).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -122,7 +123,7 @@ static void group_pairs(void)
             char list[128];
             struct pair p;
             bool shared;
-            if (i == j || (light() && i > 1 && j > 1)) {
+            if (i == j || (light() && i > 0 && j > 0)) {
                 mica_config_free(scfg);
                 mica_config_free(ccfg);
                 continue;
@@ -333,8 +334,8 @@ static void large_transfer(void)
     CHECK_OK(mica_config_set_cipher_suites(ccfg, "TLS_AES_128_GCM_SHA256"));
     CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
     CHECK_OK(pair_handshake(&p));
-    CHECK(pair_transfer(&p, true, (light() ? 4u : 64u) * 1024u * 1024u));
-    CHECK(pair_transfer(&p, false, (light() ? 1u : 8u) * 1024u * 1024u));
+    CHECK(pair_transfer(&p, true, light() ? 512u * 1024u : 64u * 1024u * 1024u));
+    CHECK(pair_transfer(&p, false, light() ? 128u * 1024u : 8u * 1024u * 1024u));
     pair_free(&p);
     mica_config_free(scfg);
     mica_config_free(ccfg);
