@@ -53,7 +53,7 @@ mica_config *mica_config_new(void)
         return NULL;
     }
     defaults(cfg);
-    /* the system trust store, loaded now so the config stays read-only once shared */
+    /* the system trust store, read on first use (mica_x509_store_ready: thread-safe) */
     if (mica_rand(cfg->cookie_key, sizeof(cfg->cookie_key)) != MICA_OK ||
         mica_rand(cfg->ticket_secret, sizeof(cfg->ticket_secret)) != MICA_OK ||
         mica_x509_store_new(&cfg->store) != MICA_OK ||

@@ -8,6 +8,8 @@
 #include <mica/cert.h>
 
 #include <limits.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <openssl/bio.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -21,11 +23,44 @@
 #include "base/limits.h"
 #include "crypto/gate.h"
 
+/* The system trust anchors are read on first use, not when a config is made: Debian's
+ * bundle is some 140 certificates, about 2 ms of parsing (and 1 MB) that a server config,
+ * or a client that never verifies, does not need. A config is shared read-only between
+ * threads once made, so the first verification loads them under a lock. */
+struct store_lazy {
+    pthread_mutex_t lock;
+    atomic_bool loaded;
+    bool pending; /* mica_x509_store_add_default was called */
+};
+
 struct mica_x509_store {
     X509_STORE *store;
     bool crls;              /* CRLs were loaded: check the leaf's revocation */
     STACK_OF(X509) * extra; /* intermediates to build chains with, not trusted (or NULL) */
+    struct store_lazy *lazy;
 };
+
+mica_err mica_x509_store_ready(const mica_x509_store *s)
+{
+    struct store_lazy *l = s->lazy;
+    mica_err err = MICA_OK;
+
+    if (!l->pending || atomic_load_explicit(&l->loaded, memory_order_acquire)) {
+        return MICA_OK;
+    }
+    ENSURE(pthread_mutex_lock(&l->lock) == 0, MICA_E_INTERNAL);
+    if (!atomic_load_explicit(&l->loaded, memory_order_relaxed)) {
+        /* Debian's bundle, the way libcrypto finds it, honouring SSL_CERT_FILE and
+         * SSL_CERT_DIR */
+        if (X509_STORE_set_default_paths(s->store) == 1) {
+            atomic_store_explicit(&l->loaded, true, memory_order_release);
+        } else {
+            err = mica_cr_fail(MICA_E_CRYPTO);
+        }
+    }
+    (void)pthread_mutex_unlock(&l->lock);
+    return err;
+}
 
 STACK_OF(X509) * mica_x509_store_extra(const mica_x509_store *s)
 {
@@ -243,11 +278,15 @@ mica_err mica_x509_store_new(mica_x509_store **out)
     mica_x509_store *s = mica_mem_alloc(sizeof(*s));
 
     ENSURE(s != NULL, MICA_E_NOMEM);
+    s->lazy = mica_mem_alloc(sizeof(*s->lazy));
     s->store = X509_STORE_new();
-    if (s->store == NULL) {
+    if (s->store == NULL || s->lazy == NULL || pthread_mutex_init(&s->lazy->lock, NULL) != 0) {
+        X509_STORE_free(s->store);
+        mica_mem_free(s->lazy);
         mica_mem_free(s);
         return MICA_E_NOMEM;
     }
+    atomic_init(&s->lazy->loaded, false);
     *out = s;
     return MICA_OK;
 }
@@ -259,13 +298,14 @@ void mica_x509_store_free(mica_x509_store *s)
     }
     X509_STORE_free(s->store);
     sk_X509_pop_free(s->extra, X509_free);
+    (void)pthread_mutex_destroy(&s->lazy->lock);
+    mica_mem_free(s->lazy);
     mica_mem_free(s);
 }
 
 mica_err mica_x509_store_add_default(mica_x509_store *s)
 {
-    /* Debian's bundle, the way libcrypto finds it, honouring SSL_CERT_FILE/SSL_CERT_DIR */
-    ENSURE(X509_STORE_set_default_paths(s->store) == 1, mica_cr_fail(MICA_E_CRYPTO));
+    s->lazy->pending = true; /* read by mica_x509_store_ready, on first use */
     return MICA_OK;
 }
 
@@ -402,10 +442,12 @@ mica_err mica_verify_chain_pem(const struct mica_verify_opts *o, const char *pem
 
 mica_err mica_x509_store_names(const mica_x509_store *s, uint8_t *out, size_t cap, size_t *len)
 {
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(s->store);
+    STACK_OF(X509_OBJECT) * objs;
     size_t n = 0;
 
     *len = 0;
+    TRY(mica_x509_store_ready(s));
+    objs = X509_STORE_get0_objects(s->store);
     for (int i = 0; i < sk_X509_OBJECT_num(objs); i++) {
         X509 *x = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, i));
         unsigned char *der = NULL;

@@ -474,6 +474,11 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
             goto out;
         }
     }
+    err = mica_x509_store_ready(s); /* the system anchors, on first use */
+    if (err != MICA_OK) {
+        snprintf(why, why_cap, "cannot read the system's trust anchors");
+        goto out;
+    }
     if (X509_STORE_CTX_init(ctx, mica_x509_store_raw(s), leaf, rest) != 1) {
         err = MICA_E_NOMEM;
         goto out;

@@ -51,7 +51,10 @@ bool mica_x509_chain_covers(const struct mica_chain *c, const char *name);
 /* Trust anchors. */
 typedef struct mica_x509_store mica_x509_store;
 MICA_MUST mica_err mica_x509_store_new(mica_x509_store **out); /* empty */
+/* mica_x509_store_add_default: the system's anchors, read on first use (a verification,
+ * mica_x509_store_names, or mica_x509_store_ready, which is safe from many threads) */
 MICA_MUST mica_err mica_x509_store_add_default(mica_x509_store *s);
+MICA_MUST mica_err mica_x509_store_ready(const mica_x509_store *s);
 MICA_MUST mica_err mica_x509_store_add_file(mica_x509_store *s, const char *file);
 MICA_MUST mica_err mica_x509_store_add_dir(mica_x509_store *s, const char *dir);
 MICA_MUST mica_err mica_x509_store_add_pem(mica_x509_store *s, const char *pem, size_t len);
