@@ -1,7 +1,8 @@
 # The usual commands. CMake does the building; this file only names the builds.
 #   make            release build: libmica.a, libmica.so, the mica command
-#   make test       the whole suite twice: ASan+UBSan (clang) and plain -O2 (gcc)
-#   make valgrind   the in-process tests under valgrind memcheck (gcc -O2 -g)
+#   make test       the whole suite twice: ASan+UBSan (clang) and plain -O2 (gcc), then
+#                   make fuzz-smoke and make valgrind
+#   make valgrind   the in-process tests under valgrind memcheck (gcc -O2 -g), light runs
 #   make demo       build and run the demo
 #   make install    PREFIX=/usr/local DESTDIR=
 #   make fuzz       libFuzzer targets (clang); make fuzz-run FUZZ_SECONDS=60 runs them;
@@ -56,6 +57,7 @@ test: asan o2 format-check
 	@echo "== tests, plain -O2 build (gcc) =="
 	ctest --test-dir $(B)/o2 --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory fuzz-smoke
+	@$(MAKE) --no-print-directory valgrind
 
 demo: release
 	@sh scripts/demo.sh $(B)/release
