@@ -35,29 +35,8 @@ me=load_faults
 make_tmp
 use_timeout 60 90
 
-# start NAME ARGS...: mica server ARGS on 127.0.0.1:$port; sets srv_pid, srv_port, log
-start() {
-    log=$tmp/$1.log
-    shift
-    spawn_server "$log" 'listening on' "$mica" server \
-        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-        --accept 127.0.0.1:@PORT@ "$@" || {
-        echo "$me: FAIL: mica server did not start:$(excerpt "$log")"
-        exit 1
-    }
-}
-
-# run NAME MODE ARGS...: loadgen MODE ARGS; its output in $tmp/NAME.out, shown; a failure
-# when it exits non-zero
-run() {
-    out=$tmp/$1.out
-    mode=$2
-    shift 2
-    $to "$loadgen" "$mode" 127.0.0.1 "$srv_port" --cafile "$certs/ca.pem" "$@" >"$out" 2>&1
-    st=$?
-    sed "s/^/$me: /" "$out"
-    [ $st = 0 ] || fail "loadgen $mode $*: exited $st"
-}
+# shellcheck source=SCRIPTDIR/common.sh
+. "$(dirname "$0")/common.sh"
 
 # count ERE N WHAT: the server log has exactly N lines matching ERE
 count() {

@@ -32,29 +32,8 @@ me=load_slow
 make_tmp
 use_timeout 60 80
 
-# start NAME ARGS...: mica server --echo ARGS on 127.0.0.1:$port; sets srv_pid, srv_port
-start() {
-    log=$tmp/$1.log
-    shift
-    spawn_server "$log" 'listening on' "$mica" server --echo \
-        --cert "$certs/ecdsa-p256.chain.pem" --key "$certs/ecdsa-p256.key" \
-        --accept 127.0.0.1:@PORT@ "$@" || {
-        echo "$me: FAIL: mica server did not start:$(excerpt "$log")"
-        exit 1
-    }
-}
-
-# run NAME MODE ARGS...: loadgen MODE ARGS; its output in $tmp/NAME.out, shown; a failure
-# when it exits non-zero
-run() {
-    out=$tmp/$1.out
-    mode=$2
-    shift 2
-    $to "$loadgen" "$mode" 127.0.0.1 "$srv_port" --cafile "$certs/ca.pem" "$@" >"$out" 2>&1
-    st=$?
-    sed "s/^/$me: /" "$out"
-    [ $st = 0 ] || fail "loadgen $mode $*: exited $st"
-}
+# shellcheck source=SCRIPTDIR/common.sh
+. "$(dirname "$0")/common.sh"
 
 # range FILE: lo and hi, the seconds of "after X to Y s" in FILE's "closed" line
 range() {
@@ -71,7 +50,7 @@ within() {
 }
 
 # 1. the handshake timeout
-start hs --handshake-timeout 1
+start hs --echo --handshake-timeout 1
 run silent slow -n 200 --kind silent --wait 8
 has "$out" '^normal client ok' "a normal client beside 200 silent ones"
 range "$out"
@@ -85,13 +64,13 @@ n=$(grep -c 'the handshake did not complete within 1 s' "$log")
 stop_server "$srv_pid" "$log"
 
 # 2. every slot taken: the timeout frees them
-start full --handshake-timeout 1 --max-conns 50
+start full --echo --handshake-timeout 1 --max-conns 50
 run full slow -n 100 --kind silent --wait 10
 has "$out" '^normal client ok' "a normal client behind 100 silent ones (50 slots)"
 stop_server "$srv_pid" "$log"
 
 # 3. the idle timeout
-start idle --idle-timeout 2 --access-log "$tmp/idle.access"
+start idle --echo --idle-timeout 2 --access-log "$tmp/idle.access"
 run idle idle -n 100 --wait 8
 range "$out"
 within "idle connections" 1.9 4
