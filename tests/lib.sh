@@ -16,7 +16,7 @@
 #                            HUP, INT, PIPE and TERM exit 1 (through the same cleanup).
 #   use_timeout CLIENT [SERVER]
 #                            to="timeout CLIENT" (put before every client) and
-#                            to_srv="timeout SERVER" (before every server; empty without
+#                            to_srv="timeout --foreground SERVER" (before every server; empty without
 #                            SERVER); both empty when timeout(1) is not installed
 #   fail WHAT...             prints "$me: FAIL: WHAT" and sets bad=1 (the test goes on)
 #   excerpt FILE             FILE's first 25 lines, indented, for a failure message
@@ -61,7 +61,12 @@ use_timeout() {
     if command -v timeout >/dev/null 2>&1; then
         to="timeout $1"
         if [ $# -ge 2 ]; then
-            to_srv="timeout $2"
+            # --foreground: the stop signal goes to the server alone. Without it timeout(1)
+            # also sends it, and then SIGCONT, to its whole process group; a SIGCONT that
+            # lands while the sanitizers' leak check is attaching to the exiting server
+            # (under ptrace) cancels that attach's SIGSTOP, and the check then waits for
+            # ever: the server "still running 10 s after SIGTERM" seen under load in CI
+            to_srv="timeout --foreground $2"
         fi
     fi
 }

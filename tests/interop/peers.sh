@@ -76,7 +76,7 @@ trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
 to="timeout 10"      # every client (each needs well under a second)
-to_srv="timeout 100" # every server (they are killed long before)
+to_srv="timeout --foreground 100" # every server (they are killed long before)
 
 now_ms() { date +%s%3N 2>/dev/null || echo $(($(date +%s) * 1000)); }
 t_start=$(now_ms)

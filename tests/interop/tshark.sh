@@ -36,7 +36,7 @@ me=tshark
 # shellcheck source=SCRIPTDIR/../lib.sh
 . "$(dirname "$0")/../lib.sh"
 make_tmp
-to_srv="timeout 60"
+to_srv="timeout --foreground 60"
 
 # ---- mica server --www with a key log ----
 port=$((46000 + $$ % 900))
