@@ -258,8 +258,9 @@ static mica_err recv_more(mica_io *io)
         return err;
     }
     if (used == 0) {
-        /* mica.h: feed takes everything unless it fails, or its received-data buffer is
-         * full (then the application reads first); anything else would spin. */
+        /* mica.h: feed takes everything unless it fails or its received-data buffer is
+         * full; this runs only once the application has read that buffer empty, so
+         * taking nothing is an engine bug (and would spin) */
         return io_fail(io, MICA_E_INTERNAL, "the engine took no input and reported no error");
     }
     if (io->in != NULL) {
