@@ -30,17 +30,9 @@
 #include "check.h"
 
 #include "crypto/mlkem.h"
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_mlkem: %s:%d: invariant failed: %s\n", __FILE__, __LINE__,       \
-                    #cond);                                                                        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 #define EK_LEN MICA_MLKEM768_EK_LEN
 #define DK_LEN MICA_MLKEM768_DK_LEN

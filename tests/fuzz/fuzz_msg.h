@@ -15,16 +15,9 @@
 #include <stdlib.h>
 
 #include "tls/msg.h"
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);           \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* fuzz_sink: every byte walked is folded in here, so the reads cannot be optimized away */
 static volatile uint8_t fuzz_sink;

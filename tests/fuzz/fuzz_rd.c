@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "base/rd.h"
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -36,14 +37,6 @@ static int trace = -1;
 /* The whole input: every reader must stay inside it. */
 static const uint8_t *base;
 static size_t base_len;
-
-#define FUZZ_ASSERT(cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_rd: %s:%d: invariant failed: %s\n", __FILE__, __LINE__, #cond);  \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* inside: r lies within the input */
 static void inside(const mica_rd *r)

@@ -27,17 +27,9 @@
 #include <string.h>
 
 #include "tls/record.h"
+#include "fuzz_assert.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define FUZZ_ASSERT(cond)                                                                          \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "fuzz_record: %s:%d: invariant failed: %s\n", __FILE__, __LINE__,      \
-                    #cond);                                                                        \
-            abort();                                                                               \
-        }                                                                                          \
-    } while (0)
 
 /* MICA_FUZZ_TRACE=1 in the environment prints the outcome of every record (to check
  * what the seeds reach). */
