@@ -190,12 +190,14 @@ spawn_server() {
         lib_subst "$lib_ere"
         lib_i=0
         while [ $lib_i -lt 200 ]; do
+            # "in use" first: a failed server's output may match a loose ERE too (openssl
+            # s_server's "Address already in use" has "ready" in it)
+            grep -qsi 'in use' "$lib_log" && break
             if [ "$(lib_count "$lib_log" "$lib_s")" -ge "$lib_want" ]; then
                 srv_port=$port
                 port=$((port + 1))
                 return 0
             fi
-            grep -qsi 'in use' "$lib_log" && break
             kill -0 "$srv_pid" 2>/dev/null || break
             sleep 0.05
             lib_i=$((lib_i + 1))

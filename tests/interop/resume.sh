@@ -208,11 +208,13 @@ line 2 "$full" "--no-tickets: the connection that offered a ticket"
 start_peer() {
     peer_log=$tmp/$1-srv.log
     if [ "$1" = ossl ]; then
-        spawn_server -a "$peer_log" 'ACCEPT|[Ll]istening|ready' \
+        # s_server says ACCEPT once it listens
+        spawn_server -a "$peer_log" '^ACCEPT' \
             openssl s_server -accept 127.0.0.1:@PORT@ -naccept 3 -tls1_3 -rev \
             -cert "$certs/ecdsa-p256.crt" -key "$certs/ecdsa-p256.key" -cert_chain "$ca"
     else
-        spawn_server -a "$peer_log" 'ACCEPT|[Ll]istening|ready' \
+        # gnutls-serv says "listening on" before it binds, and "done" once it listens
+        spawn_server -a "$peer_log" 'listening on IPv4 .* port @PORT@\.\.\.done' \
             gnutls-serv --port @PORT@ --echo \
             --x509certfile "$certs/ecdsa-p256.chain.pem" --x509keyfile "$certs/ecdsa-p256.key"
     fi || {
@@ -227,7 +229,21 @@ reconnect() {
     $to "$mica" client --cafile "$ca" --servername localhost --reconnect 2 -q \
         "127.0.0.1:$peer_port" >/dev/null 2>"$tmp/$1.err"
     rc=$?
-    [ $rc = 0 ] || fail "$1: mica client --reconnect 2 exited $rc:$(excerpt "$tmp/$1.err")"
+    if [ $rc != 0 ]; then
+        fail "$1: mica client --reconnect 2 exited $rc:$(excerpt "$tmp/$1.err")"
+        # what the peer was doing: whether it still runs, what it printed, who listens
+        if lib_exited "$peer_pid"; then
+            wait "$peer_pid"
+            echo "      the peer (pid $peer_pid) had exited with status $?"
+        else
+            echo "      the peer (pid $peer_pid) still runs"
+        fi
+        echo "      its output:$(excerpt "$peer_log")"
+        if command -v ss >/dev/null 2>&1; then
+            echo "      listening on port $peer_port:"
+            ss -ltnp "sport = :$peer_port" 2>&1 | sed 's/^/      | /'
+        fi
+    fi
     has "$tmp/$1.err" '^connection 1: full handshake, 1 round trip' "$1: connection 1"
     has "$tmp/$1.err" '^connection 2: resumed, 1 round trip' "$1: connection 2"
     has "$tmp/$1.err" '^connection 3: resumed, 1 round trip' "$1: connection 3"
