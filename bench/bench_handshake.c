@@ -33,6 +33,9 @@
  *                                             client: CPU of that end per 10^6 content bytes
  *   evp <suite> MB/s                          one EVP AEAD stream of 16 KiB updates, as
  *                                             `openssl speed -evp` measures: the bound
+ *   flights <end> <kind> <cert> us            the record and transcript part of the crypto
+ *                                             bound of that end's exchange (see flights()):
+ *                                             libcrypto calls only, at the sizes mica sent
  *
  *     mica-bench-hs [--seconds S] [--quick] [--conns N] [--only TEXT] [--certs DIR]
  */
@@ -301,6 +304,33 @@ static void mica_env_free(struct mica_env *m)
     mica_config_free(m->client);
 }
 
+/* What one exchange put on the wire, record by record, when flights() asks (capturing) */
+#define MAX_RECS 64
+struct wire {
+    size_t n;
+    enum end from[MAX_RECS];
+    uint8_t type[MAX_RECS];
+    size_t len[MAX_RECS]; /* the record's body: ciphertext and tag when encrypted */
+};
+static struct wire wire;
+static bool capturing;
+
+static void capture(enum end from, const uint8_t *p, size_t len)
+{
+    while (len >= 5 && wire.n < MAX_RECS) {
+        size_t body = (size_t)p[3] << 8 | p[4];
+        if (body > len - 5) {
+            die("flights: a record split across sends");
+        }
+        wire.from[wire.n] = from;
+        wire.type[wire.n] = p[0];
+        wire.len[wire.n] = body;
+        wire.n++;
+        p += 5 + body;
+        len -= 5 + body;
+    }
+}
+
 /* mica_move: what `from` has to send, fed to `to` (each call charged to its end) */
 static bool mica_move(mica_conn *from, enum end fe, mica_conn *to, enum end te)
 {
@@ -312,6 +342,10 @@ static bool mica_move(mica_conn *from, enum end fe, mica_conn *to, enum end te)
     if (len == 0) {
         enter(HARNESS);
         return false;
+    }
+    if (capturing) {
+        enter(HARNESS);
+        capture(fe, out, len);
     }
     enter(te);
     mica_check(mica_conn_feed(to, out, len, &used), "feed");
@@ -830,6 +864,116 @@ static void bulk(struct envs *e, enum stack st, const char *suite)
     fflush(stdout);
 }
 
+/* ---- the record and transcript part of the crypto bound ------------------------------------ */
+
+/*
+ * flights: what one end's exchange costs in libcrypto beyond the key exchange, the
+ * signature and the key schedule's HMACs (mica-bench measures those): the issue's
+ * "AEAD of the flights", and the transcript hash. The records are those of a real mica
+ * exchange of this kind (captured once), and the calls are the EVP calls any TLS 1.3
+ * stack on libcrypto must make for them, with no mica code:
+ *   - four AEAD contexts made, keyed and freed (handshake and application traffic keys,
+ *     each direction);
+ *   - each encrypted record the end sent sealed (nonce, 5-byte AAD, body, tag) and each
+ *     it received opened (the same calls decrypting; the tag check's result is not
+ *     looked at: its cost is the same);
+ *   - SHA-256 over every plaintext handshake record and every encrypted record's
+ *     content (an upper bound: it counts the tickets and the two data bytes too), with
+ *     six snapshots of the running hash (copy and final: the handshake secret, the
+ *     CertificateVerify, both Finished, the application secrets, the resumption secret).
+ */
+static void flights(struct envs *e, bool resume, const char *cert)
+{
+    static uint8_t buf[1 << 14];
+    const uint8_t key[16] = {3}, nonce[12] = {4};
+    EVP_CIPHER *gcm = EVP_CIPHER_fetch(NULL, "AES-128-GCM", NULL);
+    EVP_MD *sha = EVP_MD_fetch(NULL, "SHA256", NULL);
+    EVP_MD_CTX *th = EVP_MD_CTX_new(), *snap = EVP_MD_CTX_new();
+    char name[128];
+
+    if (gcm == NULL || sha == NULL || th == NULL || snap == NULL) {
+        die("flights: EVP fetch");
+    }
+    for (int end = SERVER; end >= CLIENT; end--) {
+        snprintf(name, sizeof name, "flights %s %s %s", end_names[end], resume ? "resumed" : "full",
+                 cert);
+        if (!wanted(name)) {
+            continue;
+        }
+        /* the records of one exchange of this kind */
+        mica_conn *c, *s;
+        memset(&wire, 0, sizeof wire);
+        if (resume) {
+            mica_exchange(&e->m, false, &c, &s); /* a fresh ticket */
+            mica_close(c, s);
+        }
+        capturing = true;
+        mica_exchange(&e->m, resume, &c, &s);
+        capturing = false;
+        mica_close(c, s);
+
+        double secs = 0;
+        unsigned n = 0;
+        do {
+            double t0 = now();
+            EVP_CIPHER_CTX *x[4];
+            uint8_t out[EVP_MAX_MD_SIZE], tag[16] = {0};
+            unsigned olen;
+            int m;
+            for (int k = 0; k < 4; k++) {
+                x[k] = EVP_CIPHER_CTX_new();
+                if (x[k] == NULL || EVP_CipherInit_ex2(x[k], gcm, key, NULL, k & 1, NULL) != 1) {
+                    die("flights: EVP_CipherInit_ex2");
+                }
+            }
+            if (EVP_DigestInit_ex(th, sha, NULL) != 1) {
+                die("flights: EVP_DigestInit_ex");
+            }
+            for (size_t i = 0; i < wire.n; i++) {
+                size_t len = wire.len[i] > sizeof buf ? sizeof buf : wire.len[i];
+                if (wire.type[i] == 22) { /* ClientHello, ServerHello: hashed only */
+                    (void)EVP_DigestUpdate(th, buf, len);
+                    continue;
+                }
+                if (wire.type[i] != 23 || len < 17) {
+                    continue; /* change_cipher_spec */
+                }
+                /* handshake keys for the first of each direction, application ones after:
+                 * which context does not change the cost */
+                EVP_CIPHER_CTX *ctx = x[(wire.from[i] == (enum end)end ? 1 : 0)];
+                int enc = wire.from[i] == (enum end)end;
+                (void)EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL);
+                (void)EVP_CipherUpdate(ctx, NULL, &m, buf, 5);
+                (void)EVP_CipherUpdate(ctx, buf, &m, buf, (int)(len - 16));
+                if (enc) {
+                    (void)EVP_CipherFinal_ex(ctx, buf, &m);
+                    (void)EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_GET_TAG, 16, tag);
+                } else {
+                    (void)EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG, 16, tag);
+                    (void)EVP_CipherFinal_ex(ctx, buf, &m); /* fails: same cost */
+                }
+                (void)EVP_DigestUpdate(th, buf, len - 17);
+            }
+            for (int k = 0; k < 6; k++) {
+                (void)EVP_MD_CTX_copy_ex(snap, th);
+                (void)EVP_DigestFinal_ex(snap, out, &olen);
+            }
+            for (int k = 0; k < 4; k++) {
+                EVP_CIPHER_CTX_free(x[k]);
+            }
+            secs += now() - t0;
+            n++;
+        } while (secs < min_secs / 4);
+        printf("%s %.1f us\n", name, secs / n * 1e6);
+    }
+    ERR_clear_error();
+    EVP_MD_CTX_free(snap);
+    EVP_MD_CTX_free(th);
+    EVP_MD_free(sha);
+    EVP_CIPHER_free(gcm);
+    fflush(stdout);
+}
+
 /* evp: one AEAD stream, 16 KiB per update, as `openssl speed -evp -bytes 16384` */
 static void evp_stream(const char *suite, const char *cipher)
 {
@@ -917,6 +1061,7 @@ int main(int argc, char **argv)
         for (int resume = 0; resume <= (i == 0 ? 1 : 0); resume++) {
             handshakes(e, MICA, resume, c.name);
             handshakes(e, OSSL, resume, c.name);
+            flights(e, resume, c.name);
         }
         memory(e, MICA, c.name, i == 0);
         memory(e, OSSL, c.name, i == 0);

@@ -1856,18 +1856,27 @@ static void scan_deadlines(struct server *s, int64_t now)
 }
 
 /* The listening sockets into epoll (on) or out of it (off: --max-conns reached, or
- * accepting paused after running out of descriptors). */
-static int set_listening(struct server *s, bool on)
+ * accepting paused after running out of descriptors). When epoll cannot take them
+ * (ENOMEM, ENOSPC: the user's max_user_watches), the server keeps serving the connections
+ * it has, says so, and tries again ACCEPT_PAUSE_MS later. */
+static void set_listening(struct server *s, bool on)
 {
     for (int l = 0; l < s->listen_n; l++) {
         struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTEN + (uint64_t)l};
-        if (epoll_ctl(s->epfd, on ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, s->listen_fds[l], &ev) != 0) {
-            fprintf(stderr, PREFIX ": epoll_ctl: %s\n", strerror(errno));
-            return -1;
+        if (!on) {
+            (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen_fds[l], NULL);
+        } else if (epoll_ctl(s->epfd, EPOLL_CTL_ADD, s->listen_fds[l], &ev) != 0) {
+            fprintf(stderr, PREFIX ": cannot watch the listening socket: epoll_ctl: %s\n",
+                    strerror(errno));
+            while (l-- > 0) {
+                (void)epoll_ctl(s->epfd, EPOLL_CTL_DEL, s->listen_fds[l], NULL);
+            }
+            s->accept_paused_until = now_ms() + ACCEPT_PAUSE_MS;
+            s->listening = false;
+            return;
         }
     }
     s->listening = on;
-    return 0;
 }
 
 static void accept_some(struct server *s, int listen_fd)
@@ -1925,8 +1934,9 @@ static int serve(struct server *s)
     while (!stopping) {
         int64_t now = now_ms();
         bool accepting = s->n < s->o->max_conns && now >= s->accept_paused_until;
-        if (accepting != s->listening && set_listening(s, accepting) != 0) {
-            return TOOL_EXIT_FAIL;
+        if (accepting != s->listening) {
+            set_listening(s, accepting);
+            accepting = s->listening;
         }
         int64_t next = s->next_scan;
         if (!accepting && s->accept_paused_until > now &&
