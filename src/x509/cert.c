@@ -33,11 +33,35 @@ struct store_lazy {
     bool pending; /* mica_x509_store_add_default was called */
 };
 
+/*
+ * Peer certificates already parsed, by their exact DER. d2i_X509 costs 110-150 us per
+ * certificate with libcrypto 3.0 (most of it decoding the public key through the
+ * OSSL_DECODER machinery), twice a client's whole signature checking; a client that
+ * connects to the same servers again, or a server whose clients present the same
+ * certificates, parses each once. Only parsing is saved: every verification still runs
+ * in full on the shared, read-only X509 (libcrypto's X509 objects are reference counted
+ * and safe to use from several threads at once, as a store's anchors are). Entries match
+ * by length and every byte, never by a hash alone. Least recently used out.
+ */
+#define PARSED_SLOTS 16
+struct parsed_cache {
+    pthread_mutex_t lock;
+    uint64_t tick;
+    unsigned long hits, misses; /* for the tests */
+    struct {
+        uint8_t *der; /* its own copy, NULL when the slot is empty */
+        size_t len;
+        X509 *x; /* the cache's reference */
+        uint64_t used;
+    } slot[PARSED_SLOTS];
+};
+
 struct mica_x509_store {
     X509_STORE *store;
     bool crls;              /* CRLs were loaded: check the leaf's revocation */
     STACK_OF(X509) * extra; /* intermediates to build chains with, not trusted (or NULL) */
     struct store_lazy *lazy;
+    struct parsed_cache *parsed; /* mutable behind a const store: its own lock */
 };
 
 mica_err mica_x509_store_ready(const mica_x509_store *s)
@@ -116,6 +140,73 @@ X509 *mica_x509_parse(const uint8_t *der, size_t len)
         x = NULL;
     }
     return x;
+}
+
+X509 *mica_x509_parse_shared(const mica_x509_store *s, const uint8_t *der, size_t len)
+{
+    struct parsed_cache *c = s->parsed;
+    X509 *x = NULL;
+    size_t victim = 0;
+
+    if (pthread_mutex_lock(&c->lock) != 0) {
+        return mica_x509_parse(der, len);
+    }
+    for (size_t i = 0; i < PARSED_SLOTS; i++) {
+        if (c->slot[i].der != NULL && c->slot[i].len == len &&
+            memcmp(c->slot[i].der, der, len) == 0 && X509_up_ref(c->slot[i].x) == 1) {
+            c->slot[i].used = ++c->tick;
+            c->hits++;
+            x = c->slot[i].x;
+            break;
+        }
+    }
+    if (x == NULL) {
+        c->misses++;
+    }
+    (void)pthread_mutex_unlock(&c->lock);
+    if (x != NULL) {
+        return x;
+    }
+
+    /* parsed outside the lock; two threads that both miss both parse, and both insert */
+    x = mica_x509_parse(der, len);
+    uint8_t *copy = x != NULL ? mica_mem_alloc_buf(len) : NULL;
+    if (copy == NULL || X509_up_ref(x) != 1) {
+        mica_mem_free(copy);
+        return x; /* not kept: still a good result */
+    }
+    memcpy(copy, der, len);
+    if (pthread_mutex_lock(&c->lock) != 0) {
+        X509_free(x); /* the cache's reference */
+        mica_mem_free(copy);
+        return x;
+    }
+    for (size_t i = 1; i < PARSED_SLOTS; i++) {
+        if (c->slot[victim].der != NULL &&
+            (c->slot[i].der == NULL || c->slot[i].used < c->slot[victim].used)) {
+            victim = i;
+        }
+    }
+    X509 *old = c->slot[victim].x;
+    uint8_t *old_der = c->slot[victim].der;
+    c->slot[victim].der = copy;
+    c->slot[victim].len = len;
+    c->slot[victim].x = x;
+    c->slot[victim].used = ++c->tick;
+    (void)pthread_mutex_unlock(&c->lock);
+    X509_free(old);
+    mica_mem_free(old_der);
+    return x;
+}
+
+void mica_x509_parsed_stats(const mica_x509_store *s, unsigned long *hits, unsigned long *misses)
+{
+    struct parsed_cache *c = s->parsed;
+
+    (void)pthread_mutex_lock(&c->lock);
+    *hits = c->hits;
+    *misses = c->misses;
+    (void)pthread_mutex_unlock(&c->lock);
 }
 
 mica_err mica_x509_key_of(X509 *x, mica_pkey **out)
@@ -279,10 +370,21 @@ mica_err mica_x509_store_new(mica_x509_store **out)
 
     ENSURE(s != NULL, MICA_E_NOMEM);
     s->lazy = mica_mem_alloc(sizeof(*s->lazy));
+    s->parsed = mica_mem_alloc(sizeof(*s->parsed));
     s->store = X509_STORE_new();
-    if (s->store == NULL || s->lazy == NULL || pthread_mutex_init(&s->lazy->lock, NULL) != 0) {
+    if (s->store == NULL || s->lazy == NULL || s->parsed == NULL ||
+        pthread_mutex_init(&s->lazy->lock, NULL) != 0) {
         X509_STORE_free(s->store);
         mica_mem_free(s->lazy);
+        mica_mem_free(s->parsed);
+        mica_mem_free(s);
+        return MICA_E_NOMEM;
+    }
+    if (pthread_mutex_init(&s->parsed->lock, NULL) != 0) {
+        (void)pthread_mutex_destroy(&s->lazy->lock);
+        X509_STORE_free(s->store);
+        mica_mem_free(s->lazy);
+        mica_mem_free(s->parsed);
         mica_mem_free(s);
         return MICA_E_NOMEM;
     }
@@ -300,6 +402,12 @@ void mica_x509_store_free(mica_x509_store *s)
     sk_X509_pop_free(s->extra, X509_free);
     (void)pthread_mutex_destroy(&s->lazy->lock);
     mica_mem_free(s->lazy);
+    for (size_t i = 0; i < PARSED_SLOTS; i++) {
+        X509_free(s->parsed->slot[i].x);
+        mica_mem_free(s->parsed->slot[i].der);
+    }
+    (void)pthread_mutex_destroy(&s->parsed->lock);
+    mica_mem_free(s->parsed);
     mica_mem_free(s);
 }
 

@@ -12,6 +12,11 @@
 
 /* one DER certificate (the whole input), or NULL */
 X509 *mica_x509_parse(const uint8_t *der, size_t len);
+/* the same, from s's cache of peer certificates when this DER was parsed before (a new
+ * reference either way; the X509 may be shared with other connections: read only) */
+X509 *mica_x509_parse_shared(const mica_x509_store *s, const uint8_t *der, size_t len);
+/* the cache's hits and misses so far (tests) */
+void mica_x509_parsed_stats(const mica_x509_store *s, unsigned long *hits, unsigned long *misses);
 /* mica_x509_key_of: the subject public key of x (a new mica_pkey) */
 MICA_MUST mica_err mica_x509_key_of(X509 *x, mica_pkey **out);
 X509_STORE *mica_x509_store_raw(const mica_x509_store *s);

@@ -453,7 +453,7 @@ mica_err mica_x509_verify(const mica_x509_store *s, const uint8_t *const *der, c
         goto out;
     }
     for (size_t i = 0; i < n; i++) {
-        X509 *x = mica_x509_parse(der[i], len[i]);
+        X509 *x = mica_x509_parse_shared(s, der[i], len[i]);
         if (x == NULL) {
             snprintf(why, why_cap, "certificate at depth %zu does not parse as X.509", i);
             err = MICA_E_BAD_CERTIFICATE;

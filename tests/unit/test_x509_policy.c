@@ -6,11 +6,14 @@
  */
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <string.h>
 #include <time.h>
 
 #include "check.h"
 #include "vec.h"
+#include "base/mem.h"
+#include "x509/internal.h"
 #include "x509/x509.h"
 
 struct chain {
@@ -278,6 +281,111 @@ static void crls(void)
     unload(&c);
 }
 
+/* ---- the cache of parsed peer certificates (src/x509/cert.c) ----------------------------- */
+
+static void stats(const char *what, mica_x509_store *s, unsigned long hits, unsigned long misses)
+{
+    unsigned long h = 0, m = 0;
+
+    mica_x509_parsed_stats(s, &h, &m);
+    CHECK_MSG(h == hits && m == misses, "%s: %lu hits and %lu misses, want %lu and %lu", what, h, m,
+              hits, misses);
+}
+
+struct sharer {
+    const struct chain *c;
+    const struct mica_x509_policy *p;
+    int failures;
+};
+
+static void *share(void *arg)
+{
+    struct sharer *t = arg;
+    char why[512];
+
+    for (int i = 0; i < 50; i++) {
+        if (mica_x509_verify(store, (const uint8_t *const *)t->c->der, t->c->len, t->c->n, t->p,
+                             why, sizeof(why), NULL) != MICA_OK) {
+            t->failures++;
+        }
+    }
+    return NULL;
+}
+
+/* A certificate's DER is parsed once per store; a DER that differs in one bit is never
+ * taken for it; the least recently used of the 16 entries goes first; threads verifying
+ * at once share the entries, and every verification still checks everything. */
+static void parsed_cache(void)
+{
+    mica_x509_store *saved = store, *s = NULL;
+    struct chain c, bad;
+    struct mica_x509_policy p;
+    unsigned long hits = 0, misses = 0;
+    pthread_t th[4];
+    struct sharer t[4];
+
+    CHECK_OK(mica_x509_store_new(&s));
+    CHECK_OK(mica_x509_store_add_file(s, vec_path("certs/ca.pem")));
+    store = s;
+    load("certs/ecdsa-p256.chain.pem", &c);
+    CHECK(c.n == 2);
+    p = at(&c, "localhost");
+    run("cache: first", &c, &p, MICA_OK, NULL);
+    stats("cache: first", s, hits, misses += 2);
+    run("cache: again", &c, &p, MICA_OK, NULL);
+    stats("cache: again", s, hits += 2, misses);
+    p.name = "example.com";
+    run("cache: another name, checked in full", &c, &p, MICA_E_CERT_HOSTNAME, "does not cover");
+    stats("cache: another name", s, hits += 2, misses);
+    p.name = "localhost";
+
+    /* 24 leaves that differ from the real one in one bit of the signature: each parsed
+     * anew (a miss; the CA beside it a hit), each refused, and together they push the
+     * real leaf, least recently used, out of the 16 entries */
+    load("certs/ecdsa-p256.chain.pem", &bad);
+    for (unsigned k = 0; k < 24; k++) {
+        char why[512];
+        uint8_t *bit = &bad.der[0][bad.len[0] - 1 - k / 8];
+        *bit ^= (uint8_t)(1u << (k % 8));
+        mica_err err = mica_x509_verify(store, (const uint8_t *const *)bad.der, bad.len, bad.n, &p,
+                                        why, sizeof(why), NULL);
+        CHECK_MSG(err != MICA_OK, "cache: leaf with signature bit %u flipped verified", k);
+        *bit ^= (uint8_t)(1u << (k % 8));
+    }
+    stats("cache: 24 altered leaves", s, hits += 24, misses += 24);
+    run("cache: the real leaf after them", &c, &p, MICA_OK, NULL);
+    stats("cache: the real leaf, evicted", s, hits += 1, misses += 1);
+    unload(&bad);
+
+    for (int i = 0; i < 4; i++) {
+        t[i] = (struct sharer){.c = &c, .p = &p, .failures = 0};
+        CHECK(pthread_create(&th[i], NULL, share, &t[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        CHECK(pthread_join(th[i], NULL) == 0);
+        CHECK_MSG(t[i].failures == 0, "cache: thread %d: %d verifications failed", i,
+                  t[i].failures);
+    }
+    stats("cache: 4 threads x 50", s, hits += 400, misses);
+    mica_x509_store_free(s);
+
+    /* no memory for an entry's copy: the certificate is verified all the same and simply
+     * not kept (the first mica allocation of a verification is the leaf's copy) */
+    struct mica_mem_hooks hooks = {1, NULL, NULL};
+    CHECK_OK(mica_x509_store_new(&s));
+    CHECK_OK(mica_x509_store_add_file(s, vec_path("certs/ca.pem")));
+    store = s;
+    mica_mem_set_hooks(&hooks);
+    run("cache: no memory for the leaf's entry", &c, &p, MICA_OK, NULL);
+    mica_mem_set_hooks(NULL);
+    stats("cache: no memory", s, 0, 2);
+    run("cache: after no memory", &c, &p, MICA_OK, NULL);
+    stats("cache: the leaf parsed again, the CA kept", s, 1, 3);
+    unload(&c);
+    mica_x509_store_free(s);
+    store = saved;
+}
+
 int main(void)
 {
     CHECK_OK(mica_x509_store_new(&store));
@@ -287,6 +395,7 @@ int main(void)
     pins();
     stapled_ocsp();
     crls();
+    parsed_cache();
     mica_x509_store_free(store);
     return check_exit("test_x509_policy");
 }
