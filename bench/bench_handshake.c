@@ -940,8 +940,8 @@ static void flights(struct envs *e, bool resume, const char *cert)
                 }
                 /* handshake keys for the first of each direction, application ones after:
                  * which context does not change the cost */
-                EVP_CIPHER_CTX *ctx = x[(wire.from[i] == (enum end)end ? 1 : 0)];
-                int enc = wire.from[i] == (enum end)end;
+                int enc = wire.from[i] == (enum end)end; /* sent: sealed; received: opened */
+                EVP_CIPHER_CTX *ctx = x[enc];
                 (void)EVP_CipherInit_ex2(ctx, NULL, NULL, nonce, enc, NULL);
                 (void)EVP_CipherUpdate(ctx, NULL, &m, buf, 5);
                 (void)EVP_CipherUpdate(ctx, buf, &m, buf, (int)(len - 16));
