@@ -56,6 +56,12 @@ void mica_hash_free(mica_hash_ctx *c);
 MICA_MUST mica_err mica_hmac(const struct mica_hash_desc *h, const uint8_t *key, size_t key_len,
                              const uint8_t *data, size_t data_len, uint8_t *out);
 
+/* mica_mac_scope_begin/end: within the scope, this thread's HMACs reuse one context per
+ * hash, freed (and so cleansed) at the scope's end. Scopes nest; each begin needs its
+ * end on every path. */
+void mica_mac_scope_begin(void);
+void mica_mac_scope_end(void);
+
 /* mica_hkdf_extract: PRK = HMAC-Hash(salt, ikm). A NULL/empty salt means HashLen zeros. */
 MICA_MUST mica_err mica_hkdf_extract(const struct mica_hash_desc *h, const uint8_t *salt,
                                      size_t salt_len, const uint8_t *ikm, size_t ikm_len,

@@ -145,7 +145,9 @@ static mica_err new_client(const mica_config *cfg, const char *server_name, cons
         mica_mem_free_secret(kept);
     }
     if (err == MICA_OK) {
+        mica_mac_scope_begin();
         err = mica_client_start(c);
+        mica_mac_scope_end();
         mica_trace_flight(c);
     }
     if (err != MICA_OK) {
@@ -509,7 +511,9 @@ static mica_err on_handshake(mica_conn *c, const uint8_t *p, size_t len)
             break;
         }
         mica_trace_message(c, false, c->hs + off, MICA_HANDSHAKE_HEADER_LEN + h.len);
+        mica_mac_scope_begin(); /* the message's HMACs share contexts (crypto.h) */
         err = mica_fsm_dispatch(c, h.type, c->hs + off, MICA_HANDSHAKE_HEADER_LEN + h.len);
+        mica_mac_scope_end();
         if (err != MICA_OK) {
             return c->err != MICA_OK ? c->err : fail_plain(c, err);
         }

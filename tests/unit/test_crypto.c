@@ -5,6 +5,7 @@
  * signing with real keys (tests/vectors/keys/, see its README.md), key loading errors
  * and AEAD round trips for every suite.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,6 +201,71 @@ static void test_hkdf(void)
               MICA_E_ARGUMENT);
     CHECK_ERR(mica_hkdf_expand(&mica_hash_sha384, prk.b, 47, NULL, 0, big, 48), MICA_E_ARGUMENT);
     CHECK_OK(mica_hkdf_expand(&mica_hash_sha384, prk.b, prk.len, NULL, 0, big, 0));
+}
+
+/* mac_scope_thread: in a scope of its own, HKDF over a key of its own; the results must
+ * be those computed outside any scope, whatever the other thread's scope holds */
+struct scope_job {
+    uint8_t seed;
+    uint8_t want[2][48];
+    bool ok;
+};
+
+static void scope_job_values(uint8_t seed, uint8_t out[2][48])
+{
+    uint8_t prk[48];
+
+    memset(prk, seed, sizeof(prk));
+    if (mica_hkdf_expand(&mica_hash_sha256, prk, 32, &seed, 1, out[0], 48) != MICA_OK ||
+        mica_hmac(&mica_hash_sha384, prk, 48, &seed, 1, out[1]) != MICA_OK) {
+        memset(out, 0, 2 * 48);
+    }
+}
+
+static void *scope_thread(void *arg)
+{
+    struct scope_job *job = arg;
+    uint8_t got[2][48];
+
+    job->ok = true;
+    for (int i = 0; i < 500; i++) {
+        mica_mac_scope_begin();
+        scope_job_values(job->seed, got);
+        scope_job_values(job->seed, got);
+        mica_mac_scope_end();
+        job->ok = job->ok && memcmp(got, job->want, sizeof(got)) == 0;
+    }
+    return NULL;
+}
+
+/* inside scopes (nested, hashes interleaved, errors between uses, threads) every HMAC and
+ * HKDF value is the one computed without */
+static void test_mac_scope(void)
+{
+    struct scope_job jobs[2] = {{.seed = 0x11}, {.seed = 0x22}};
+    pthread_t t[2];
+    uint8_t prk[32] = {0}, out[32];
+
+    mica_mac_scope_begin();
+    test_hmac();
+    mica_mac_scope_begin();
+    test_hkdf(); /* its failing calls come between good ones */
+    CHECK_ERR(mica_hkdf_expand(&mica_hash_sha256, prk, 31, NULL, 0, out, 32), MICA_E_ARGUMENT);
+    mica_mac_scope_end();
+    test_hkdf();
+    test_hmac();
+    mica_mac_scope_end();
+    mica_mac_scope_end(); /* an end with no scope open changes nothing */
+    test_hmac();
+
+    for (size_t i = 0; i < 2; i++) {
+        scope_job_values(jobs[i].seed, jobs[i].want);
+        CHECK(pthread_create(&t[i], NULL, scope_thread, &jobs[i]) == 0);
+    }
+    for (size_t i = 0; i < 2; i++) {
+        CHECK(pthread_join(t[i], NULL) == 0);
+        CHECK_MSG(jobs[i].ok, "thread %zu: a value differed inside a scope", i);
+    }
 }
 
 /* ---- descriptor tables ---------------------------------------------------------------- */
@@ -1226,6 +1292,7 @@ int main(void)
     test_hash_running();
     test_hmac();
     test_hkdf();
+    test_mac_scope();
     test_suites();
     test_groups();
     test_schemes();
