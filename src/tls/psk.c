@@ -121,37 +121,46 @@ static uint64_t ticket_epoch(const mica_config *cfg)
     return mica_clock_now(&cfg->clock) / 1000u / cfg->ticket_rotate;
 }
 
-static mica_err seal_ticket(const mica_config *cfg, const struct mica_session *s, uint8_t *out,
-                            size_t cap, size_t *len)
+/* the key of the current period, keyed once for all the tickets a connection sends */
+struct ticket_sealer {
+    mica_aead *aead;
+    uint8_t name[TICKET_NAME_LEN];
+};
+
+static mica_err sealer_new(const mica_config *cfg, struct ticket_sealer *ts)
 {
-    uint8_t *nonce, *body, *tag, *name, key[TICKET_KEY_LEN];
-    mica_aead *aead = NULL;
-    mica_wr w = mica_wr_init(out, cap);
-    size_t start, n;
+    uint8_t key[TICKET_KEY_LEN];
     mica_err err;
 
-    name = mica_wr_reserve(&w, TICKET_NAME_LEN);
-    nonce = mica_wr_reserve(&w, TICKET_NONCE_LEN);
+    ts->aead = NULL;
+    err = ticket_key(cfg, ticket_epoch(cfg), key, ts->name);
+    if (err == MICA_OK) {
+        err = mica_aead_new(ticket_aead(), key, sizeof(key), true, &ts->aead);
+    }
+    mica_mem_wipe(key, sizeof(key));
+    return err;
+}
+
+/* seal_ticket: a ticket of s, sealed with the fresh random nonce given */
+static mica_err seal_ticket(const struct ticket_sealer *ts, const struct mica_session *s,
+                            const uint8_t *nonce, uint8_t *out, size_t cap, size_t *len)
+{
+    mica_wr w = mica_wr_init(out, cap);
+    uint8_t *body, *tag;
+    size_t start, n;
+
+    mica_wr_bytes(&w, ts->name, TICKET_NAME_LEN);
+    mica_wr_bytes(&w, nonce, TICKET_NONCE_LEN);
     start = w.len;
     mica_wr_u8(&w, STATE_VERSION);
     write_state(&w, s);
-    ENSURE(name != NULL && nonce != NULL && mica_wr_ok(&w), MICA_E_INTERNAL);
+    ENSURE(mica_wr_ok(&w), MICA_E_INTERNAL);
     n = w.len - start;
     tag = mica_wr_reserve(&w, TICKET_TAG_LEN);
     TRY(mica_wr_finish(&w, len));
     ENSURE(tag != NULL, MICA_E_INTERNAL);
     body = out + start;
-    TRY(mica_rand(nonce, TICKET_NONCE_LEN));
-    err = ticket_key(cfg, ticket_epoch(cfg), key, name);
-    if (err == MICA_OK) {
-        err = mica_aead_new(ticket_aead(), key, sizeof(key), true, &aead);
-    }
-    mica_mem_wipe(key, sizeof(key));
-    if (err == MICA_OK) {
-        err = mica_aead_seal(aead, nonce, TICKET_NONCE_LEN, out, TICKET_NAME_LEN, body, n, tag);
-    }
-    mica_aead_free(aead);
-    return err;
+    return mica_aead_seal(ts->aead, nonce, TICKET_NONCE_LEN, out, TICKET_NAME_LEN, body, n, tag);
 }
 
 static mica_err read_versioned_state(const uint8_t *p, size_t n, struct mica_session *s)
@@ -226,9 +235,10 @@ static mica_err take_cached(const mica_config *cfg, mica_rd ticket, struct mica_
     return err == MICA_OK ? MICA_OK : MICA_E_DECODE;
 }
 
-/* cache_ticket: keep the state in the session cache under a random name, the ticket */
-static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *s, uint8_t *ticket,
-                             size_t *len)
+/* cache_ticket: keep the state in the session cache under `name` (fresh random bytes),
+ * which is the ticket */
+static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *s,
+                             const uint8_t *name, uint8_t *ticket, size_t *len)
 {
     uint8_t buf[1024];
     mica_wr w = mica_wr_init(buf, sizeof(buf));
@@ -238,9 +248,7 @@ static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *
     mica_wr_u8(&w, STATE_VERSION);
     write_state(&w, s);
     err = mica_wr_finish(&w, &n);
-    if (err == MICA_OK) {
-        err = mica_rand(ticket, MICA_SESSION_ID_LEN);
-    }
+    memcpy(ticket, name, MICA_SESSION_ID_LEN);
     if (err == MICA_OK) {
         err = mica_cache_put(cfg->cache, ticket, buf, n);
     }
@@ -249,10 +257,14 @@ static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *
     return err;
 }
 
-/* one NewSessionTicket, its PSK derived from rms with nonce (RFC 8446 4.6.1) */
-static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
+/* one NewSessionTicket, its PSK derived from rms with nonce (RFC 8446 4.6.1), sealed by
+ * ts (or kept in the session cache when the config has one) */
+static mica_err send_ticket(mica_conn *c, const struct ticket_sealer *ts, const mica_secret *rms,
+                            uint8_t nonce)
 {
     uint8_t msg[1200], ticket[900];
+    /* one draw for obfuscated_ticket_age's add and the ticket's nonce or cache name */
+    uint8_t fresh[4 + MICA_SESSION_ID_LEN];
     struct mica_session s;
     size_t ticket_len = 0, len = 0, m, t;
     mica_wr w = mica_wr_init(msg, sizeof(msg));
@@ -263,14 +275,15 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
     s.issued_ms = mica_clock_now(&c->cfg->clock);
     s.auth_ms = c->resumed ? c->session_auth_ms : s.issued_ms;
     s.lifetime = c->cfg->ticket_lifetime;
-    TRY(mica_rand((uint8_t *)&s.age_add, sizeof(s.age_add)));
+    TRY(mica_rand(fresh, ts != NULL ? 4 + TICKET_NONCE_LEN : sizeof(fresh)));
+    memcpy(&s.age_add, fresh, sizeof(s.age_add));
     /* 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
     TRY(mica_ks_resumption_psk(c->suite->hash, rms, &nonce, 1, &s.psk));
     memcpy(s.sni, c->server_name, sizeof(s.sni));
     memcpy(s.alpn, mica_hs_alpn_text(c), strlen(mica_hs_alpn_text(c)) + 1); /* <= 255 + 1 */
     s.max_early = c->cfg->early_max;
-    err = c->cfg->cache != NULL ? cache_ticket(c->cfg, &s, ticket, &ticket_len)
-                                : seal_ticket(c->cfg, &s, ticket, sizeof(ticket), &ticket_len);
+    err = ts != NULL ? seal_ticket(ts, &s, fresh + 4, ticket, sizeof(ticket), &ticket_len)
+                     : cache_ticket(c->cfg, &s, fresh + 4, ticket, &ticket_len);
     mica_secret_wipe(&s.psk);
     if (err != MICA_OK) {
         mica_mem_wipe(ticket, sizeof(ticket)); /* it may hold the state in the clear */
@@ -303,12 +316,22 @@ static mica_err send_ticket(mica_conn *c, const mica_secret *rms, uint8_t nonce)
 mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)
 {
     /* 4.6.1: the nonce "MUST be unique across all tickets issued on this connection" */
+    struct ticket_sealer ts, *sealer = NULL;
+    mica_err err = MICA_OK;
+
     ENSURE(count <= 255u - c->tickets_sent, MICA_E_ARGUMENT);
-    for (unsigned i = 0; i < count; i++) {
-        TRY(send_ticket(c, &c->res_master, (uint8_t)c->tickets_sent));
-        c->tickets_sent++;
+    if (c->cfg->cache == NULL && count > 0) {
+        TRY(sealer_new(c->cfg, &ts));
+        sealer = &ts;
     }
-    return MICA_OK;
+    for (unsigned i = 0; i < count && err == MICA_OK; i++) {
+        err = send_ticket(c, sealer, &c->res_master, (uint8_t)c->tickets_sent);
+        c->tickets_sent += err == MICA_OK;
+    }
+    if (sealer != NULL) {
+        mica_aead_free(sealer->aead);
+    }
+    return err;
 }
 
 mica_err mica_conn_send_tickets(mica_conn *c, unsigned count)
