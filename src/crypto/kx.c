@@ -22,9 +22,10 @@
 struct mica_kx_key {
     const struct mica_group *g;
     EVP_PKEY *pk;                /* DH groups */
+    EVP_PKEY_CTX *dctx;          /* X25519/X448: pk's derive context (xdh_keypair) */
     struct mica_kx_key *classic; /* hybrid KEM groups: the classical half */
     uint8_t *kem_dk;             /* KEM groups: the ML-KEM decapsulation key */
-    uint8_t *pub;                /* KEM groups: the whole client share */
+    uint8_t *pub;                /* KEM groups, X25519/X448: the whole share */
 };
 
 void mica_kx_shared_wipe(mica_kx_shared *s)
@@ -37,6 +38,7 @@ void mica_kx_free(mica_kx_key *key)
     if (key == NULL) {
         return;
     }
+    EVP_PKEY_CTX_free(key->dctx);
     EVP_PKEY_free(key->pk); /* libcrypto cleanses private key material on free */
     mica_kx_free(key->classic);
     mica_mem_free_secret(key->kem_dk);
@@ -78,18 +80,13 @@ static mica_err public_share(const mica_kx_key *k, uint8_t *pub, size_t cap, siz
         return MICA_OK;
     }
     ENSURE(cap >= k->g->client_share_len, MICA_E_ARGUMENT);
-    if (k->g->kind == MICA_KX_KEM) {
+    if (k->pub != NULL) { /* KEM and X25519/X448 keys keep their share */
         memcpy(pub, k->pub, k->g->client_share_len);
         *len = k->g->client_share_len;
         return MICA_OK;
     }
-    if (k->g->kind == MICA_KX_XDH) {
-        n = cap;
-        ok = EVP_PKEY_get_raw_public_key(k->pk, pub, &n) == 1;
-    } else {
-        ok = EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, cap,
-                                             &n) == 1;
-    }
+    ok = EVP_PKEY_get_octet_string_param(k->pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, cap, &n) ==
+         1;
     ENSURE(ok && n == k->g->client_share_len, mica_cr_fail(MICA_E_CRYPTO));
     *len = n;
     return MICA_OK;
@@ -214,14 +211,16 @@ static EVP_PKEY *ec_keypair(const struct mica_group *g, const uint8_t *priv, siz
 /* ---- X25519 and X448 key pairs --------------------------------------------------------- */
 
 /*
- * xdh_keypair: the key pair of a private key, its public key computed as RFC 7748 6.1
- * and 6.2 define it: X25519(k, 9), X448(k, 5). libcrypto 3.0 computes it on import with
- * the generic fixed-base code, 60 us for X25519 here; its X25519 function (the derive
- * path, assembly on x86-64) takes 44. So the private key is imported first with the base
- * point standing in for the public key (an import with both computes nothing), X(k, base)
- * is derived from it, and the key pair imported again with that result: 51 us in all,
- * and the key libcrypto holds is exactly the one it would have computed (checked
- * against RFC 7748's and RFC 8448's key pairs by the tests).
+ * xdh_key: the key of a private key, its public key computed as RFC 7748 6.1 and 6.2
+ * define it: X25519(k, 9), X448(k, 5). libcrypto 3.0 computes it on import with the
+ * generic fixed-base code, 60 us for X25519 here; its X25519 function (the derive path,
+ * assembly on x86-64) takes 44. So the private key is imported with the base point
+ * standing in for the public key (an import with both computes nothing), and X(k, base)
+ * is derived from it: that result is the share, kept in k->pub. The EVP_PKEY is only
+ * ever used to derive, which reads its private half alone, and its derive context is
+ * kept for the shared secret: no second import, no second context (4-5 us less per
+ * exchange in bench/). The tests check the shares against RFC 7748's and RFC 8448's key
+ * pairs.
  */
 static pthread_once_t xdh_once = PTHREAD_ONCE_INIT;
 static EVP_PKEY *xdh_base[2]; /* the base points as public keys: X25519, X448 */
@@ -257,28 +256,35 @@ static EVP_PKEY *xdh_import(const struct mica_group *g, const uint8_t *priv, con
     return pk;
 }
 
-static EVP_PKEY *xdh_keypair(const struct mica_group *g, const uint8_t *priv, size_t len)
+static mica_err xdh_key(const struct mica_group *g, const uint8_t *priv, size_t len,
+                        mica_kx_key **out)
 {
-    uint8_t base[56] = {0}, pub[56];
-    EVP_PKEY *base_key, *tmp, *pk = NULL;
-    EVP_PKEY_CTX *ctx = NULL;
-    size_t n = sizeof(pub);
+    uint8_t base[56] = {0};
+    EVP_PKEY *base_key, *pk;
+    mica_kx_key *k;
+    size_t n = len;
 
-    if (pthread_once(&xdh_once, xdh_base_init) != 0 || len > sizeof(pub)) {
-        return NULL;
-    }
+    ENSURE(pthread_once(&xdh_once, xdh_base_init) == 0 && len <= sizeof(base), MICA_E_CRYPTO);
     base_key = xdh_base[len == 32 ? 0 : 1];
+    ENSURE(base_key != NULL, mica_cr_fail(MICA_E_CRYPTO));
     base[0] = len == 32 ? 9 : 5;
-    tmp = base_key != NULL ? xdh_import(g, priv, base, len) : NULL;
-    ctx = tmp != NULL ? EVP_PKEY_CTX_new_from_pkey(NULL, tmp, NULL) : NULL;
-    if (ctx != NULL && EVP_PKEY_derive_init(ctx) == 1 &&
-        EVP_PKEY_derive_set_peer_ex(ctx, base_key, 0) == 1 && EVP_PKEY_derive(ctx, pub, &n) == 1 &&
-        n == len) {
-        pk = xdh_import(g, priv, pub, len);
+    pk = xdh_import(g, priv, base, len);
+    ENSURE(pk != NULL, mica_cr_fail(MICA_E_ARGUMENT));
+    TRY(wrap(g, pk, &k));
+    k->pub = mica_mem_alloc(len);
+    k->dctx = EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL);
+    if (k->pub == NULL || k->dctx == NULL) {
+        mica_kx_free(k);
+        return MICA_E_NOMEM;
     }
-    EVP_PKEY_CTX_free(ctx);
-    EVP_PKEY_free(tmp);
-    return pk;
+    if (EVP_PKEY_derive_init(k->dctx) != 1 ||
+        EVP_PKEY_derive_set_peer_ex(k->dctx, base_key, 0) != 1 ||
+        EVP_PKEY_derive(k->dctx, k->pub, &n) != 1 || n != len) {
+        mica_kx_free(k);
+        return mica_cr_fail(MICA_E_CRYPTO);
+    }
+    *out = k;
+    return MICA_OK;
 }
 
 /* peer_key: the peer's share as a validated public key, or MICA_E_BAD_PEER_KEY. */
@@ -313,17 +319,25 @@ static mica_err peer_key(const struct mica_group *g, const uint8_t *p, size_t le
     return MICA_OK;
 }
 
-static mica_err derive(const struct mica_group *g, EVP_PKEY *mine, EVP_PKEY *peer,
-                       mica_kx_shared *out)
+static mica_err derive(const mica_kx_key *mine, EVP_PKEY *peer, mica_kx_shared *out)
 {
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine, NULL);
+    const struct mica_group *g = mine->g;
+    EVP_PKEY_CTX *ctx = mine->dctx; /* initialized for derive already */
     size_t n = sizeof(out->b);
     int ok;
 
-    ENSURE(ctx != NULL, MICA_E_NOMEM);
-    ok = EVP_PKEY_derive_init(ctx) == 1 && EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
+    if (ctx == NULL) {
+        ctx = EVP_PKEY_CTX_new_from_pkey(NULL, mine->pk, NULL);
+        ENSURE(ctx != NULL, MICA_E_NOMEM);
+        ok = EVP_PKEY_derive_init(ctx) == 1;
+    } else {
+        ok = 1;
+    }
+    ok = ok && EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
          EVP_PKEY_derive(ctx, out->b, &n) == 1;
-    EVP_PKEY_CTX_free(ctx);
+    if (ctx != mine->dctx) {
+        EVP_PKEY_CTX_free(ctx);
+    }
     if (!ok) {
         mica_kx_shared_wipe(out);
         /* libcrypto's X25519/X448 refuse exactly one thing here: an all-zero result */
@@ -493,15 +507,14 @@ mica_err mica_kx_key_from_private(const struct mica_group *g, const uint8_t *pri
     }
     if (g->kind == MICA_KX_XDH) {
         ENSURE(priv_len == g->secret_len, MICA_E_ARGUMENT);
-        pk = xdh_keypair(g, priv, priv_len);
-    } else if (g->kind == MICA_KX_ECDH) {
+        TRY(xdh_key(g, priv, priv_len, &k));
+    } else {
+        ENSURE(g->kind == MICA_KX_ECDH, MICA_E_UNSUPPORTED);
         ENSURE(priv_len > 0 && priv_len <= g->secret_len, MICA_E_ARGUMENT);
         pk = ec_keypair(g, priv, priv_len);
-    } else {
-        return MICA_E_UNSUPPORTED;
+        ENSURE(pk != NULL, mica_cr_fail(MICA_E_ARGUMENT));
+        TRY(wrap(g, pk, &k));
     }
-    ENSURE(pk != NULL, mica_cr_fail(MICA_E_ARGUMENT));
-    TRY(wrap(g, pk, &k));
     err = public_share(k, pub, pub_cap, pub_len);
     if (err != MICA_OK) {
         mica_kx_free(k);
@@ -560,7 +573,7 @@ mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_
         return kem_decap(key, peer, peer_len, out);
     }
     TRY(peer_key(key->g, peer, peer_len, &pk));
-    err = derive(key->g, key->pk, pk, out);
+    err = derive(key, pk, out);
     EVP_PKEY_free(pk);
     return err;
 }
@@ -579,7 +592,7 @@ mica_err mica_kx_encap(const struct mica_group *g, const uint8_t *peer, size_t p
     TRY(peer_key(g, peer, peer_len, &pk));
     err = mica_kx_keygen(g, &mine, share, share_cap, share_len);
     if (err == MICA_OK) {
-        err = derive(g, mine->pk, pk, out);
+        err = derive(mine, pk, out);
         mica_kx_free(mine);
     }
     EVP_PKEY_free(pk);
