@@ -40,6 +40,9 @@ extern const struct mica_hash_desc mica_hash_sha1; /* certificate signatures onl
 /* mica_hash: one-shot digest of data[0..len) into out[0..h->len). */
 MICA_MUST mica_err mica_hash(const struct mica_hash_desc *h, const uint8_t *data, size_t len,
                              uint8_t *out);
+/* mica_hash_empty: Hash("") (h->len bytes), computed once per process; NULL when the hash
+ * is unavailable */
+const uint8_t *mica_hash_empty(const struct mica_hash_desc *h);
 
 /* A running hash. mica_hash_peek gives the digest of everything fed so far without
  * ending the hash (a cheap snapshot: one context copy), as the transcript needs. */

@@ -16,6 +16,8 @@ static EVP_MD *mds[MICA_HASH__COUNT];
 static EVP_CIPHER *ciphers[MICA_AEAD__COUNT];
 static EVP_MAC *hmac;
 static EVP_MAC_CTX *hmac_tmpl[MICA_HASH__COUNT];
+static uint8_t empty_hashes[MICA_HASH__COUNT][MICA_MAX_HASH_LEN];
+static bool empty_ok[MICA_HASH__COUNT];
 
 static const struct mica_hash_desc *const all_hashes[] = {&mica_hash_sha256, &mica_hash_sha384,
                                                           &mica_hash_sha512, &mica_hash_sha1};
@@ -23,9 +25,17 @@ static const struct mica_hash_desc *const all_hashes[] = {&mica_hash_sha256, &mi
 static void fetch_hash(const struct mica_hash_desc *h)
 {
     OSSL_PARAM params[2];
+    unsigned int n = 0;
 
     mds[h->id] = EVP_MD_fetch(NULL, h->name, NULL);
-    if (mds[h->id] == NULL || hmac == NULL) {
+    if (mds[h->id] == NULL) {
+        return;
+    }
+    /* kept: TLS 1.3's key schedule hashes "" twice a handshake (Derive-Secret(.,
+     * "derived", "")), and again for binder keys and exporters */
+    empty_ok[h->id] =
+        EVP_Digest(NULL, 0, empty_hashes[h->id], &n, mds[h->id], NULL) == 1 && n == h->len;
+    if (hmac == NULL) {
         return;
     }
     hmac_tmpl[h->id] = EVP_MAC_CTX_new(hmac);
@@ -71,6 +81,11 @@ mica_err mica_cr_init(void)
 const EVP_MD *mica_cr_md(const struct mica_hash_desc *h)
 {
     return mica_cr_init() == MICA_OK ? mds[h->id] : NULL;
+}
+
+const uint8_t *mica_hash_empty(const struct mica_hash_desc *h)
+{
+    return mica_cr_init() == MICA_OK && empty_ok[h->id] ? empty_hashes[h->id] : NULL;
 }
 
 const EVP_CIPHER *mica_cr_cipher(const struct mica_aead_desc *a)

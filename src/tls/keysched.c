@@ -65,9 +65,9 @@ mica_err mica_ks_derive_secret(const struct mica_hash_desc *h, const mica_secret
 static mica_err derive_empty(const struct mica_hash_desc *h, const mica_secret *secret,
                              const char *label, mica_secret *out)
 {
-    uint8_t empty_hash[MICA_MAX_HASH_LEN];
+    const uint8_t *empty_hash = mica_hash_empty(h);
 
-    TRY(mica_hash(h, NULL, 0, empty_hash));
+    ENSURE(empty_hash != NULL, MICA_E_UNSUPPORTED);
     return mica_ks_derive_secret(h, secret, label, empty_hash, out);
 }
 

@@ -73,6 +73,20 @@ static void test_hash_kat(void)
               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     CHECK(mica_hash_sha256.len == 32 && mica_hash_sha384.len == 48 && mica_hash_sha512.len == 64 &&
           mica_hash_sha1.len == 20);
+    /* the kept Hash("") of each hash is what hashing nothing gives */
+    {
+        static const struct mica_hash_desc *const hs[] = {&mica_hash_sha256, &mica_hash_sha384,
+                                                          &mica_hash_sha512, &mica_hash_sha1};
+        for (size_t i = 0; i < MICA_ARRAY_LEN(hs); i++) {
+            const uint8_t *kept = mica_hash_empty(hs[i]);
+            CHECK_OK(mica_hash(hs[i], NULL, 0, out));
+            CHECK_MSG(kept != NULL && memcmp(kept, out, hs[i]->len) == 0, "%s(\"\") kept",
+                      hs[i]->name);
+        }
+        check_hex("kept SHA-384()", mica_hash_empty(&mica_hash_sha384), 48,
+                  "38b060a751ac96384cd9327eb1b1e36a21fdb71114be07434c0cc7bf63f6e1da"
+                  "274edebfe76f65fbd51ad2f14898b95b");
+    }
 }
 
 static void test_hash_running(void)
