@@ -257,14 +257,17 @@ static mica_err cache_ticket(const mica_config *cfg, const struct mica_session *
     return err;
 }
 
+/* the random bytes of one ticket: obfuscated_ticket_age's add, then the nonce of a
+ * sealed ticket or the name of a cached one */
+#define TICKET_FRESH_LEN (4u + MICA_SESSION_ID_LEN)
+#define TICKETS_PER_DRAW 8u
+
 /* one NewSessionTicket, its PSK derived from rms with nonce (RFC 8446 4.6.1), sealed by
  * ts (or kept in the session cache when the config has one) */
 static mica_err send_ticket(mica_conn *c, const struct ticket_sealer *ts, const mica_secret *rms,
-                            uint8_t nonce)
+                            uint8_t nonce, const uint8_t *fresh)
 {
     uint8_t msg[1200], ticket[900];
-    /* one draw for obfuscated_ticket_age's add and the ticket's nonce or cache name */
-    uint8_t fresh[4 + MICA_SESSION_ID_LEN];
     struct mica_session s;
     size_t ticket_len = 0, len = 0, m, t;
     mica_wr w = mica_wr_init(msg, sizeof(msg));
@@ -275,7 +278,6 @@ static mica_err send_ticket(mica_conn *c, const struct ticket_sealer *ts, const 
     s.issued_ms = mica_clock_now(&c->cfg->clock);
     s.auth_ms = c->resumed ? c->session_auth_ms : s.issued_ms;
     s.lifetime = c->cfg->ticket_lifetime;
-    TRY(mica_rand(fresh, ts != NULL ? 4 + TICKET_NONCE_LEN : sizeof(fresh)));
     memcpy(&s.age_add, fresh, sizeof(s.age_add));
     /* 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
     TRY(mica_ks_resumption_psk(c->suite->hash, rms, &nonce, 1, &s.psk));
@@ -316,6 +318,8 @@ static mica_err send_ticket(mica_conn *c, const struct ticket_sealer *ts, const 
 mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)
 {
     /* 4.6.1: the nonce "MUST be unique across all tickets issued on this connection" */
+    /* libcrypto's DRBG costs ~1 us a call whatever its size: one draw for 8 tickets */
+    uint8_t fresh[TICKETS_PER_DRAW][TICKET_FRESH_LEN];
     struct ticket_sealer ts, *sealer = NULL;
     mica_err err = MICA_OK;
 
@@ -325,7 +329,15 @@ mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)
         sealer = &ts;
     }
     for (unsigned i = 0; i < count && err == MICA_OK; i++) {
-        err = send_ticket(c, sealer, &c->res_master, (uint8_t)c->tickets_sent);
+        unsigned row = i % TICKETS_PER_DRAW;
+        if (row == 0) {
+            unsigned left = count - i;
+            err = mica_rand(fresh[0],
+                            (left < TICKETS_PER_DRAW ? left : TICKETS_PER_DRAW) * TICKET_FRESH_LEN);
+        }
+        if (err == MICA_OK) {
+            err = send_ticket(c, sealer, &c->res_master, (uint8_t)c->tickets_sent, fresh[row]);
+        }
         c->tickets_sent += err == MICA_OK;
     }
     if (sealer != NULL) {

@@ -13,7 +13,7 @@
 #include "check.h"
 #include "harness.h"
 
-#define MAX_SESSIONS 8
+#define MAX_SESSIONS 16
 
 static size_t cert_len;
 
@@ -477,6 +477,62 @@ static void tickets_on_demand(void)
     mica_config_free(scfg);
 }
 
+/* blob_fresh: a client session blob's age_add and its ticket's nonce (psk.c's formats:
+ * version verified suite issued auth lifetime age_add max_early psk<1> sni<1> alpn<1>
+ * ticket<2> check(32); a sealed ticket is name(16) nonce(12) ...), 16 bytes in all */
+static bool blob_fresh(const uint8_t *b, size_t len, uint8_t out[16])
+{
+    size_t at = 1 + 1 + 2 + 8 + 8 + 4;
+
+    if (len < at + 8 + 32) {
+        return false;
+    }
+    memcpy(out, b + at, 4);
+    at += 8;
+    for (int i = 0; i < 3; i++) { /* psk, sni, alpn */
+        if (at >= len) {
+            return false;
+        }
+        at += 1 + (size_t)b[at];
+    }
+    if (at + 2 + 16 + 12 > len) {
+        return false;
+    }
+    memcpy(out + 4, b + at + 2 + 16, 12);
+    return true;
+}
+
+/* the tickets of one call have random bytes of their own (drawn 8 tickets at a time):
+ * no two of 16 share an age_add or a nonce */
+static void tickets_fresh(void)
+{
+    mica_config *scfg = server_config("ecdsa-p256");
+    mica_config *ccfg = client_config();
+    struct store st = {0};
+    uint8_t fresh[16][16];
+    struct pair p;
+
+    CHECK_OK(mica_config_set_tickets(scfg, 0, 3600));
+    mica_config_set_session_cb(ccfg, on_session, &st);
+    CHECK_OK(pair_new(&p, ccfg, scfg, "localhost"));
+    CHECK_OK(pair_handshake(&p));
+    CHECK_OK(mica_conn_send_tickets(p.server, 16));
+    CHECK(pair_transfer(&p, false, 10));
+    CHECK_MSG(st.n == 16, "%zu sessions after 16 tickets", st.n);
+    for (size_t i = 0; i < st.n; i++) {
+        CHECK_MSG(blob_fresh(st.blob[i], st.len[i], fresh[i]), "session %zu: no ticket", i);
+        for (size_t j = 0; j < i; j++) {
+            CHECK_MSG(memcmp(fresh[i], fresh[j], 4) != 0, "tickets %zu and %zu: one age_add", j, i);
+            CHECK_MSG(memcmp(fresh[i] + 4, fresh[j] + 4, 12) != 0, "tickets %zu and %zu: one nonce",
+                      j, i);
+        }
+    }
+    pair_free(&p);
+    store_clear(&st);
+    mica_config_free(ccfg);
+    mica_config_free(scfg);
+}
+
 static void no_tickets(void)
 {
     mica_config *scfg = server_config("ecdsa-p256");
@@ -497,6 +553,7 @@ int main(void)
 {
     every_suite();
     smaller_flight();
+    tickets_fresh();
     fallbacks();
     wrong_binder();
     after_hrr();
