@@ -286,10 +286,11 @@ MICA_API void mica_config_set_ticket_cb(mica_config *cfg,
                                         void (*cb)(void *ctx, const uint8_t *msg, size_t len),
                                         void *ctx);
 
-/* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each
- * handshake (default 2; 0: none unless mica_conn_send_tickets asks), stateless tickets
- * sealed with a key of this config, valid lifetime_s seconds (default 7200, at most 7
- * days). A ticket the config's key opens is accepted whatever count is. */
+/* Resumption (RFC 8446 2.2). A server sends `count` NewSessionTickets after each full
+ * handshake (default 2; 0: none unless mica_conn_send_tickets asks) and one after a
+ * resumed handshake (when count >= 1), replacing the ticket the client spent: stateless
+ * tickets sealed with a key of this config, valid lifetime_s seconds (default 7200, at
+ * most 7 days). A ticket the config's key opens is accepted whatever count is. */
 MICA_API mica_err mica_config_set_tickets(mica_config *cfg, unsigned count, unsigned lifetime_s);
 
 /* The ticket key: every rotate_s seconds (60 s .. 7 days; default 3600) tickets are sealed

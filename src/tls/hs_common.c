@@ -248,7 +248,10 @@ mica_err mica_hs_complete(mica_conn *c)
         TRY(mica_ks_resumption_master(&c->ks, th, &c->res_master));
     }
     if (c->server) {
-        TRY(mica_psk_send_tickets(c, c->cfg->tickets));
+        /* after a resumption one ticket replaces the one the client spent (RFC 8446 C.4:
+         * a ticket is best used once); a full handshake fills the client's supply */
+        unsigned n = c->resumed && c->cfg->tickets > 1 ? 1 : c->cfg->tickets;
+        TRY(mica_psk_send_tickets(c, n));
     }
     TRY(mica_ks_done(&c->ks));
     mica_secret_wipe(&c->c_hs);

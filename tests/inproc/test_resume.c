@@ -121,7 +121,7 @@ static void every_suite(void)
         }
         CHECK_MSG(st.n == 2, "%s: %zu sessions, want the default 2", suite, st.n);
         CHECK(st.n == 0 || strcmp(st.name[0], "localhost") == 0);
-        for (size_t i = 0; i < st.n; i++) {
+        for (size_t i = 0; i < st.n && i < 8; i++) {
             size_t before = st.n;
             err = resume(&p, ccfg, scfg, "localhost", st.blob[i], st.len[i]);
             CHECK_MSG(
@@ -138,8 +138,9 @@ static void every_suite(void)
                 CHECK(mica_conn_peer_cert(p.client, 0, &cert_len) == NULL); /* none was sent */
                 CHECK(pair_transfer(&p, true, 3000));
                 CHECK(pair_transfer(&p, false, 3000));
-                /* a resumed handshake issues fresh tickets too */
-                CHECK(st.n == before + 2 || st.n == MAX_SESSIONS);
+                /* a resumed handshake issues one fresh ticket: it replaces the one spent */
+                CHECK_MSG(st.n == before + 1 || st.n == MAX_SESSIONS,
+                          "%s: %zu sessions after a resumption, want %zu", suite, st.n, before + 1);
             }
             pair_free(&p);
         }
