@@ -844,6 +844,72 @@ static void test_sig_roundtrips(void)
     }
 }
 
+/* sig_thread: a key's every scheme, signed and verified again and again: the first
+ * signature per scheme makes the key's template, later ones copy it, and schemes past
+ * the key's template slots take the path without */
+struct sig_job {
+    const mica_pkey *k;
+    bool ok;
+    size_t signed_n;
+};
+
+static void *sig_thread(void *arg)
+{
+    static const uint8_t msg[] = "signed by one key from several threads";
+    struct sig_job *job = arg;
+    uint8_t sig[MICA_MAX_SIGNATURE_LEN];
+    size_t sig_len = 0;
+
+    job->ok = true;
+    for (int round = 0; round < 8; round++) {
+        for (size_t i = 0; i < mica_sig_schemes_n; i++) {
+            const struct mica_sig_scheme *s = &mica_sig_schemes[i];
+            if (!mica_sig_fits(s, job->k)) {
+                continue;
+            }
+            bool good =
+                mica_sig_sign(s, job->k, msg, sizeof(msg), sig, sizeof(sig), &sig_len) == MICA_OK &&
+                mica_sig_verify(s, job->k, msg, sizeof(msg), sig, sig_len) == MICA_OK;
+            /* a signature made for one hash is no signature for another */
+            for (size_t j = 0; j < mica_sig_schemes_n && good; j++) {
+                const struct mica_sig_scheme *o = &mica_sig_schemes[j];
+                if (o != s && mica_sig_fits(o, job->k)) {
+                    good = mica_sig_verify(o, job->k, msg, sizeof(msg), sig, sig_len) != MICA_OK;
+                }
+            }
+            job->ok = job->ok && good;
+            job->signed_n++;
+        }
+    }
+    return NULL;
+}
+
+static void test_sig_templates(void)
+{
+    static const char *const keys[] = {"keys/rsa2048.pem", "keys/ecdsa_p256.pem",
+                                       "keys/ed25519.pem"};
+
+    for (size_t i = 0; i < MICA_ARRAY_LEN(keys); i++) {
+        mica_pkey *k = load_pem(keys[i]);
+        struct sig_job jobs[4];
+        pthread_t t[4];
+
+        if (k == NULL) {
+            continue;
+        }
+        for (size_t j = 0; j < 4; j++) {
+            jobs[j] = (struct sig_job){.k = k};
+            CHECK(pthread_create(&t[j], NULL, sig_thread, &jobs[j]) == 0);
+        }
+        for (size_t j = 0; j < 4; j++) {
+            CHECK(pthread_join(t[j], NULL) == 0);
+            CHECK_MSG(jobs[j].ok && jobs[j].signed_n >= 8, "%s, thread %zu: %zu signatures, %s",
+                      keys[i], j, jobs[j].signed_n, jobs[j].ok ? "good" : "one bad");
+        }
+        mica_pkey_free(k);
+    }
+}
+
 static const struct mica_sig_scheme *scheme(const char *name)
 {
     const struct mica_sig_scheme *s = mica_sig_scheme_by_name(name);
@@ -1315,6 +1381,7 @@ int main(void)
     test_kx_rfc7748();
     test_kx_bad_shares();
     test_sig_roundtrips();
+    test_sig_templates();
     test_sig_fits();
     test_sig_rsa_limits();
     test_key_loading_errors();
