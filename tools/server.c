@@ -1517,15 +1517,19 @@ static bool step(struct server *s, struct conn *c)
         }
 
         case ST_RESPOND:
-            if (c->off == c->len && c->file_fd >= 0) {
-                /* --root: the next piece of the file */
-                size_t want = c->file_left < (off_t)c->cap ? (size_t)c->file_left : c->cap;
-                ssize_t got = read(c->file_fd, c->buf, want);
+            if (c->off == c->len) {
+                c->off = c->len = 0;
+            }
+            if (c->off == 0 && c->len < c->cap && c->file_fd >= 0) {
+                /* --root: the next piece of the file; the first goes behind the head, so
+                 * a small file leaves with it in one record and one send */
+                size_t room = c->cap - c->len;
+                size_t want = c->file_left < (off_t)room ? (size_t)c->file_left : room;
+                ssize_t got = read(c->file_fd, c->buf + c->len, want);
                 if (got <= 0) {
                     return conn_fail(s, c, "io", "the file being sent cannot be read");
                 }
-                c->len = (size_t)got;
-                c->off = 0;
+                c->len += (size_t)got;
                 c->file_left -= got;
                 if (c->file_left == 0) {
                     close(c->file_fd);

@@ -25,8 +25,10 @@
  * to set. The client's Finished and its first data leave in one write: when a client's
  * handshake completes, mica_io_handshake returns MICA_OK with its last flight (Finished,
  * and any certificate) still queued, and the next mica_io_write sends it and the data in
- * one send() -- one TCP segment, not the Finished alone and the data after it. It is never
- * held past the next mica_io call: mica_io_read sends it before waiting for input,
+ * one send() -- one TCP segment, not the Finished alone and the data after it. A server
+ * holds its NewSessionTickets the same way, so they leave with its first answer. What is
+ * held is never held past the next mica_io call that could wait: mica_io_read sends it
+ * before waiting for input (a read that finds data at once keeps it for the answer),
  * mica_io_close with its close_notify, mica_io_write(io, NULL, 0, &n) or
  * mica_io_handshake alone, mica_io_free before closing. An application that waits on
  * mica_io_fd(io) itself (poll) after the handshake must, as for any queued output, also

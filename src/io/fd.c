@@ -37,10 +37,11 @@
  * is left queued and mica_io_handshake returns MICA_OK: the first mica_io_write then
  * seals its data behind it and one send() carries both, one TCP segment with
  * TCP_NODELAY (which mica_io_connect sets), instead of the Finished alone and the data a
- * segment later. The flight is never held longer than the application's next mica_io
- * call: mica_io_read sends it before it waits for input, mica_io_close with the
- * close_notify, mica_io_write(io, NULL, 0, &n) by itself, and mica_io_free before it
- * closes. An application that polls the fd itself sees the queued bytes through
+ * segment later. A server holds its tickets the same way, so that they leave with its
+ * first answer. What is held is never held longer than the application's next mica_io
+ * call that could wait: mica_io_read sends it before it waits for input (a read that
+ * finds data at once keeps it held for the answer), mica_io_close with the close_notify,
+ * mica_io_write(io, NULL, 0, &n) by itself, and mica_io_free before it closes. An application that polls the fd itself sees the queued bytes through
  * mica_conn_pending, as it already must for any output (include/mica/io.h).
  */
 #include <mica/io.h>
@@ -79,7 +80,7 @@ struct mica_io {
     mica_conn *conn;
     bool nonblocking;
     bool hs_done;    /* mica_io_handshake has returned MICA_OK once */
-    bool fin_held;   /* a client's Finished waits in the engine for the first write */
+    bool fin_held;   /* the handshake's last output waits in the engine for the first write */
     bool close_sent; /* mica_conn_close has been called */
     bool shut_wr;    /* shutdown(SHUT_WR) is done */
     bool eof;        /* recv() returned 0 */
@@ -274,16 +275,15 @@ static mica_err recv_more(mica_io *io)
     return MICA_OK;
 }
 
-/* The server's flight has just completed a client's handshake: keep the client's last
- * flight queued for the first mica_io_write (every other mica_io call sends it too).
- * Only for a connected client without an error, with something queued. */
+/* The handshake has just completed: keep what it left queued (a client's last flight, a
+ * server's tickets) for the first mica_io_write (every other mica_io call sends it too).
+ * Only for a connected end without an error, with something queued. */
 static bool hold_finished(mica_io *io)
 {
     const uint8_t *out = NULL;
     size_t len = 0;
 
-    if (mica_conn_is_server(io->conn) || !mica_conn_is_connected(io->conn) ||
-        mica_conn_error(io->conn) != MICA_OK) {
+    if (!mica_conn_is_connected(io->conn) || mica_conn_error(io->conn) != MICA_OK) {
         return false;
     }
     (void)mica_conn_pending(io->conn, &out, &len);
@@ -352,12 +352,19 @@ mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n)
             return err;
         }
     }
-    io->fin_held = false; /* a held Finished goes out below, before any wait for input */
+    bool held = io->fin_held;
+    io->fin_held = false; /* held output goes out below, before any wait for input */
     for (;;) {
         mica_err err = mica_conn_read(io->conn, buf, cap, n);
         if (err == MICA_OK) {
-            /* Reading may have made the engine answer (a KeyUpdate): send it if the socket
-             * takes it now; a later call sends the rest. */
+            /* Data was there without waiting: held output stays held for the answer
+             * that likely follows. Otherwise reading may have made the engine answer (a
+             * KeyUpdate): send it if the socket takes it now; a later call sends the
+             * rest. */
+            if (held) {
+                io->fin_held = true;
+                return MICA_OK;
+            }
             (void)flush(io);
             return MICA_OK;
         }
@@ -491,7 +498,7 @@ mica_err mica_io_close(mica_io *io)
     if (io == NULL) {
         return MICA_E_ARGUMENT;
     }
-    io->fin_held = false; /* a held Finished leaves with the close_notify */
+    io->fin_held = false; /* held output leaves with the close_notify */
     if (!io->close_sent) {
         io->close_sent = true;
         /* A failed connection has sent its alert instead; closing twice is harmless. */
