@@ -329,7 +329,21 @@ struct relay {
     int c_side, s_side;   /* the relay's ends: towards the client, towards the server */
     int c_msgs;           /* messages from the client */
     int last_app_records; /* application_data records in the client's last message */
+    int s_msgs;           /* messages from the server */
+    int last_s_records;   /* application_data records in the server's last message */
 };
+
+/* the application_data records in one message */
+static int app_records(const uint8_t *msg, size_t n)
+{
+    int records = 0;
+
+    for (size_t off = 0; off + 5 <= n;) {
+        records += msg[off] == 23;
+        off += 5 + ((size_t)msg[off + 3] << 8 | msg[off + 4]);
+    }
+    return records;
+}
 
 static void relay_new(struct relay *r, const mica_config *ccfg, const mica_config *scfg)
 {
@@ -364,11 +378,7 @@ static void relay_pump(struct relay *r)
             break;
         }
         r->c_msgs++;
-        r->last_app_records = 0;
-        for (size_t off = 0; off + 5 <= (size_t)n;) {
-            r->last_app_records += msg[off] == 23;
-            off += 5 + ((size_t)msg[off + 3] << 8 | msg[off + 4]);
-        }
+        r->last_app_records = app_records(msg, (size_t)n);
         CHECK(send(r->s_side, msg, (size_t)n, 0) == n);
     }
     for (;;) {
@@ -376,6 +386,8 @@ static void relay_pump(struct relay *r)
         if (n <= 0) {
             break;
         }
+        r->s_msgs++;
+        r->last_s_records = app_records(msg, (size_t)n);
         CHECK(send(r->c_side, msg, (size_t)n, 0) == n);
     }
 }
@@ -459,6 +471,53 @@ static void test_finished_with_data(const mica_config *ccfg, const mica_config *
     relay_free(&r);
 }
 
+/*
+ * A server's tickets and its first answer in one write: the server's second message
+ * carries both (its first is the flight). A server that waits for input first sends them
+ * before it waits.
+ */
+static void test_tickets_with_answer(const mica_config *ccfg, const mica_config *scfg)
+{
+    struct relay r;
+    mica_err se;
+    uint8_t buf[64];
+    size_t n = 0;
+
+    /* 1. The request is there when the handshake ends: tickets and answer together. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    CHECK_OK(mica_io_write(r.d.c, "GET / HTTP/1.0\r\n\r\n", 18, &n));
+    relay_pump(&r);
+    CHECK(r.s_msgs == 1); /* the server's flight */
+    CHECK_OK(mica_io_handshake(r.d.s));
+    relay_pump(&r);
+    CHECK_MSG(r.s_msgs == 1, "the server sent its tickets alone (%d messages)", r.s_msgs);
+    CHECK_OK(mica_io_read(r.d.s, buf, sizeof(buf), &n));
+    CHECK(n == 18);
+    relay_pump(&r);
+    CHECK_MSG(r.s_msgs == 1, "the server sent its tickets when it read (%d messages)", r.s_msgs);
+    CHECK_OK(mica_io_write(r.d.s, "HTTP/1.0 200 OK\r\n\r\n", 19, &n));
+    relay_pump(&r);
+    CHECK_MSG(r.s_msgs == 2 && r.last_s_records >= 3,
+              "tickets and answer: %d messages, %d records in the last", r.s_msgs,
+              r.last_s_records);
+    CHECK_OK(mica_io_read(r.d.c, buf, sizeof(buf), &n));
+    CHECK(n == 19 && memcmp(buf, "HTTP/1.0 200 OK\r\n\r\n", 19) == 0);
+    relay_free(&r);
+
+    /* 2. Nothing to read yet: the tickets leave before the server waits. */
+    relay_new(&r, ccfg, scfg);
+    relay_client_handshake(&r, &se);
+    CHECK_ERR(mica_io_read(r.d.c, buf, sizeof(buf), &n), MICA_WANT_READ); /* sends Finished */
+    relay_pump(&r);
+    CHECK_OK(mica_io_handshake(r.d.s));
+    CHECK_ERR(mica_io_read(r.d.s, buf, sizeof(buf), &n), MICA_WANT_READ);
+    relay_pump(&r);
+    CHECK_MSG(r.s_msgs == 2 && r.last_s_records >= 2,
+              "a waiting server: %d messages, %d records in the last", r.s_msgs, r.last_s_records);
+    relay_free(&r);
+}
+
 static void test_arguments(const mica_config *ccfg)
 {
     mica_io *io = NULL;
@@ -491,6 +550,7 @@ int main(void)
     test_alert_flushed(scfg);
     test_tcp_blocking(ccfg, scfg);
     test_finished_with_data(ccfg, scfg);
+    test_tickets_with_answer(ccfg, scfg);
     test_arguments(ccfg);
 
     mica_config_free(ccfg);
