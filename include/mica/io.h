@@ -26,7 +26,8 @@
  * handshake completes, mica_io_handshake returns MICA_OK with its last flight (Finished,
  * and any certificate) still queued, and the next mica_io_write sends it and the data in
  * one send() -- one TCP segment, not the Finished alone and the data after it. A server
- * holds its NewSessionTickets the same way, so they leave with its first answer. What is
+ * holds its NewSessionTickets the same way when the client's first data came with its
+ * Finished, so they leave with the answer (else they are sent at once). What is
  * held is never held past the next mica_io call that could wait: mica_io_read sends it
  * before waiting for input (a read that finds data at once keeps it for the answer),
  * mica_io_close with its close_notify, mica_io_write(io, NULL, 0, &n) or

@@ -427,6 +427,10 @@ MICA_API void mica_conn_sent(mica_conn *c, size_t n);
  * MICA_OK with *n == 0 after the peer's close_notify (end of stream). */
 MICA_API mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *written);
 MICA_API mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n);
+/* mica_conn_readable: bytes of application data already decrypted, which mica_conn_read
+ * returns without more input (like SSL_pending); an event loop reads them before it
+ * waits for the socket. */
+MICA_API size_t mica_conn_readable(const mica_conn *c);
 
 /* mica_conn_close: send close_notify (our half; RFC 8446 6.1 half-close: we may still
  * read until the peer's close_notify). During the handshake it cancels it: user_canceled,

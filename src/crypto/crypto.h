@@ -222,7 +222,8 @@ MICA_MUST mica_err mica_kx_key_from_private(const struct mica_group *g, const ui
 /* mica_kx_decap: the client's side: our key with the peer's share. The peer share is
  * validated first: wrong length, a point not on the curve, the point at infinity or a
  * compressed encoding give MICA_E_BAD_PEER_KEY; an all-zero X25519/X448 result gives
- * MICA_E_ZERO_SHARED (RFC 8446 7.4.2). */
+ * MICA_E_ZERO_SHARED (RFC 8446 7.4.2). An X25519/X448 key derives through a context it
+ * keeps, so one key is not used by two threads at once (each connection has its own). */
 MICA_MUST mica_err mica_kx_decap(const mica_kx_key *key, const uint8_t *peer, size_t peer_len,
                                  mica_kx_shared *out);
 

@@ -119,9 +119,10 @@ mica_err mica_hkdf_expand(const struct mica_hash_desc *h, const uint8_t *prk, si
     TRY(err);
     while (done < out_len) {
         size_t n = 0, take;
-        /* T(i) = HMAC-Hash(PRK, T(i-1) | info | i); after T(1) the context keeps PRK's
-         * key and starts over without hashing it again */
-        if (EVP_MAC_init(c, counter == 1 ? prk : NULL, counter == 1 ? prk_len : 0, NULL) != 1 ||
+        /* T(i) = HMAC-Hash(PRK, T(i-1) | info | i). Each block keys the context anew:
+         * re-initialising it without a key does not reset it in OpenSSL 3.0.0-3.0.2
+         * (openssl#17811), and almost every expansion here is one block. */
+        if (EVP_MAC_init(c, prk, prk_len, NULL) != 1 ||
             (t_len > 0 && EVP_MAC_update(c, t, t_len) != 1) ||
             (info_len > 0 && EVP_MAC_update(c, info, info_len) != 1) ||
             EVP_MAC_update(c, &counter, 1) != 1 || EVP_MAC_final(c, t, &n, sizeof(t)) != 1 ||

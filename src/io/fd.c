@@ -37,8 +37,8 @@
  * is left queued and mica_io_handshake returns MICA_OK: the first mica_io_write then
  * seals its data behind it and one send() carries both, one TCP segment with
  * TCP_NODELAY (which mica_io_connect sets), instead of the Finished alone and the data a
- * segment later. A server holds its tickets the same way, so that they leave with its
- * first answer. What is held is never held longer than the application's next mica_io
+ * segment later. A server holds its tickets the same way when the client's first data
+ * came with its Finished, so that they leave with the answer. What is held is never held longer than the application's next mica_io
  * call that could wait: mica_io_read sends it before it waits for input (a read that
  * finds data at once keeps it held for the answer), mica_io_close with the close_notify,
  * mica_io_write(io, NULL, 0, &n) by itself, and mica_io_free before it closes. An application that polls the fd itself sees the queued bytes through
@@ -275,15 +275,18 @@ static mica_err recv_more(mica_io *io)
     return MICA_OK;
 }
 
-/* The handshake has just completed: keep what it left queued (a client's last flight, a
- * server's tickets) for the first mica_io_write (every other mica_io call sends it too).
- * Only for a connected end without an error, with something queued. */
+/* The handshake has just completed: keep what it left queued for the first
+ * mica_io_write (every other mica_io call sends it too): a client's last flight, or a
+ * server's tickets when the client's first data came with its Finished (the answer
+ * follows at once; a server that waits for its client's data sends them first). Only
+ * for a connected end without an error, with something queued. */
 static bool hold_finished(mica_io *io)
 {
     const uint8_t *out = NULL;
     size_t len = 0;
 
-    if (!mica_conn_is_connected(io->conn) || mica_conn_error(io->conn) != MICA_OK) {
+    if (!mica_conn_is_connected(io->conn) || mica_conn_error(io->conn) != MICA_OK ||
+        (mica_conn_is_server(io->conn) && mica_conn_readable(io->conn) == 0)) {
         return false;
     }
     (void)mica_conn_pending(io->conn, &out, &len);
@@ -372,6 +375,7 @@ mica_err mica_io_read(mica_io *io, void *buf, size_t cap, size_t *n)
             return fail_flush(io, err);
         }
         err = flush(io);
+        held = false; /* sent, or the socket is full: nothing is held past a wait */
         if (err != MICA_OK && err != MICA_WANT_WRITE) {
             return err;
         }
@@ -521,7 +525,7 @@ void mica_io_free(mica_io *io)
         return;
     }
     if (io->fin_held && io->fd >= 0) {
-        /* the server is owed the Finished; never wait for it here */
+        /* the peer is owed what was held (a Finished, tickets); never wait for it here */
         const uint8_t *out = NULL;
         size_t len = 0;
         (void)mica_conn_pending(io->conn, &out, &len);

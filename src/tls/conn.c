@@ -826,6 +826,11 @@ mica_err mica_conn_write(mica_conn *c, const uint8_t *data, size_t len, size_t *
     return MICA_OK;
 }
 
+size_t mica_conn_readable(const mica_conn *c)
+{
+    return c != NULL ? c->app_len - c->app_off : 0;
+}
+
 mica_err mica_conn_read(mica_conn *c, uint8_t *buf, size_t cap, size_t *n)
 {
     size_t avail;

@@ -343,6 +343,7 @@ mica_err mica_psk_send_tickets(mica_conn *c, unsigned count)
     if (sealer != NULL) {
         mica_aead_free(sealer->aead);
     }
+    mica_mem_wipe(fresh, sizeof(fresh)); /* age_adds and cache names: kept from onlookers */
     return err;
 }
 
