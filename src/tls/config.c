@@ -56,7 +56,7 @@ mica_config *mica_config_new(void)
     /* the system trust store, read on first use (mica_x509_store_ready: thread-safe) */
     if (mica_rand(cfg->cookie_key, sizeof(cfg->cookie_key)) != MICA_OK ||
         mica_rand(cfg->ticket_secret, sizeof(cfg->ticket_secret)) != MICA_OK ||
-        mica_x509_store_new(&cfg->store) != MICA_OK ||
+        mica_psk_config_init(cfg) != MICA_OK || mica_x509_store_new(&cfg->store) != MICA_OK ||
         mica_x509_store_add_default(cfg->store) != MICA_OK) {
         mica_config_free(cfg);
         return NULL;
@@ -77,6 +77,7 @@ void mica_config_free(mica_config *cfg)
     mica_staple_free(cfg->staple);
     mica_keep_free(cfg->keep);
     mica_replay_free(cfg->replay_own);
+    mica_psk_config_free(cfg);
     mica_mem_free_secret(cfg);
 }
 

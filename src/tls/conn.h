@@ -97,6 +97,7 @@ struct mica_config {
     unsigned ticket_lifetime;  /* seconds */
     uint8_t ticket_secret[32]; /* the ticket keys of every period derive from it (psk.c) */
     unsigned ticket_rotate;    /* seconds: a new ticket key each period */
+    struct mica_ticket_keys *ticket_keys; /* the last periods' keys, derived (psk.c) */
     void (*session_cb)(void *ctx, const char *server_name, const uint8_t *session, size_t len);
     void *session_ctx;
     uint8_t psk_modes[2]; /* MICA_PSK_DHE_KE / MICA_PSK_KE in preference order */
@@ -269,6 +270,9 @@ struct mica_conn {
 
 /* Resumption (psk.c). */
 MICA_MUST mica_err mica_psk_send_tickets(mica_conn *c, unsigned count);
+/* the config's cache of derived ticket keys: made with the config, wiped with it */
+MICA_MUST mica_err mica_psk_config_init(mica_config *cfg);
+void mica_psk_config_free(mica_config *cfg);
 MICA_MUST mica_err mica_psk_on_ticket(mica_conn *c, const struct mica_new_session_ticket *nst);
 MICA_MUST mica_err mica_psk_load_session(mica_conn *c, const uint8_t *blob, size_t len);
 void mica_psk_write_offer(mica_conn *c, mica_wr *w);

@@ -21,6 +21,7 @@
  * (a damaged PSK would otherwise fail the handshake with a bad binder).
  * A session blob holds the resumption PSK: the application stores it as a secret.
  */
+#include <pthread.h>
 #include <string.h>
 
 #include "tls/conn.h"
@@ -94,6 +95,92 @@ static bool usable(const struct mica_session *s, uint64_t now)
 
 /* ---- server: tickets --------------------------------------------------------------- */
 
+/*
+ * The keys of the last two periods a config used, kept so that a ticket's key is not
+ * derived again for every ticket sealed or opened (two HMACs each). They are no more
+ * secret than ticket_secret beside them, and are wiped with the config, or when the
+ * secret or the period changes.
+ */
+struct mica_ticket_keys {
+    pthread_mutex_t lock;
+    bool locked; /* lock was initialized */
+    struct {
+        bool valid;
+        uint64_t epoch;
+        uint8_t key[TICKET_KEY_LEN];
+        uint8_t name[TICKET_NAME_LEN];
+    } e[2];
+};
+
+mica_err mica_psk_config_init(mica_config *cfg)
+{
+    cfg->ticket_keys = mica_mem_alloc(sizeof(*cfg->ticket_keys));
+    ENSURE(cfg->ticket_keys != NULL, MICA_E_NOMEM);
+    cfg->ticket_keys->locked = pthread_mutex_init(&cfg->ticket_keys->lock, NULL) == 0;
+    return MICA_OK;
+}
+
+void mica_psk_config_free(mica_config *cfg)
+{
+    if (cfg->ticket_keys == NULL) {
+        return;
+    }
+    if (cfg->ticket_keys->locked) {
+        pthread_mutex_destroy(&cfg->ticket_keys->lock);
+    }
+    mica_mem_free_secret(cfg->ticket_keys);
+    cfg->ticket_keys = NULL;
+}
+
+/* keys_forget: the kept keys no longer match the secret or the period */
+static void keys_forget(mica_config *cfg)
+{
+    struct mica_ticket_keys *tk = cfg->ticket_keys;
+
+    if (tk != NULL && tk->locked && pthread_mutex_lock(&tk->lock) == 0) {
+        mica_mem_wipe(tk->e, sizeof(tk->e));
+        pthread_mutex_unlock(&tk->lock);
+    }
+}
+
+/* keys_find: period epoch's key and name from the kept ones; keys_keep keeps them */
+static bool keys_find(const mica_config *cfg, uint64_t epoch, uint8_t *key, uint8_t *name)
+{
+    struct mica_ticket_keys *tk = cfg->ticket_keys;
+    bool found = false;
+
+    if (tk == NULL || !tk->locked || pthread_mutex_lock(&tk->lock) != 0) {
+        return false;
+    }
+    for (size_t i = 0; i < 2 && !found; i++) {
+        if (tk->e[i].valid && tk->e[i].epoch == epoch) {
+            memcpy(key, tk->e[i].key, TICKET_KEY_LEN);
+            memcpy(name, tk->e[i].name, TICKET_NAME_LEN);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&tk->lock);
+    return found;
+}
+
+static void keys_keep(const mica_config *cfg, uint64_t epoch, const uint8_t *key,
+                      const uint8_t *name)
+{
+    struct mica_ticket_keys *tk = cfg->ticket_keys;
+    size_t i;
+
+    if (tk == NULL || !tk->locked || pthread_mutex_lock(&tk->lock) != 0) {
+        return;
+    }
+    /* replace an empty slot, else the older period */
+    i = !tk->e[0].valid ? 0 : !tk->e[1].valid ? 1 : tk->e[0].epoch < tk->e[1].epoch ? 0 : 1;
+    tk->e[i].valid = true;
+    tk->e[i].epoch = epoch;
+    memcpy(tk->e[i].key, key, TICKET_KEY_LEN);
+    memcpy(tk->e[i].name, name, TICKET_NAME_LEN);
+    pthread_mutex_unlock(&tk->lock);
+}
+
 /* ticket_key: the key and name of rotation period `epoch` (see the top of this file) */
 static mica_err ticket_key(const mica_config *cfg, uint64_t epoch, uint8_t *key, uint8_t *name)
 {
@@ -101,6 +188,9 @@ static mica_err ticket_key(const mica_config *cfg, uint64_t epoch, uint8_t *key,
     uint8_t info[sizeof(label) - 1 + 8], okm[TICKET_KEY_LEN + 8];
     mica_err err;
 
+    if (keys_find(cfg, epoch, key, name)) {
+        return MICA_OK;
+    }
     memcpy(info, label, sizeof(label) - 1);
     for (int i = 0; i < 8; i++) {
         info[sizeof(label) - 1 + (size_t)i] = (uint8_t)(epoch >> (56 - 8 * i));
@@ -111,6 +201,7 @@ static mica_err ticket_key(const mica_config *cfg, uint64_t epoch, uint8_t *key,
     if (err == MICA_OK) {
         memcpy(key, okm, TICKET_KEY_LEN);
         memcpy(name + 8, okm + TICKET_KEY_LEN, 8);
+        keys_keep(cfg, epoch, key, name);
     }
     mica_mem_wipe(okm, sizeof(okm));
     return err;
@@ -703,6 +794,7 @@ mica_err mica_config_set_ticket_key(mica_config *cfg, const uint8_t *secret, siz
     if (err == MICA_OK) {
         cfg->ticket_rotate = rotate_s;
     }
+    keys_forget(cfg); /* the kept keys belong to the old secret or period */
     return err;
 }
 

@@ -379,6 +379,20 @@ static void rotation_and_shared_keys(void)
     CHECK_OK(resume(&p, ccfg, a, "localhost", st.blob[0], st.len[0]));
     CHECK_MSG(mica_conn_resumed(p.server), "the previous period's ticket was refused");
     pair_free(&p);
+    /* b, given a new secret, opens none of the old secret's tickets any more (the keys
+     * it derived and kept for them are forgotten), also after another ticket of the
+     * current period was sealed; given the old secret back, it opens them again */
+    CHECK_OK(resume(&p, ccfg, b, "localhost", st.blob[0], st.len[0]));
+    CHECK(mica_conn_resumed(p.server));
+    pair_free(&p);
+    CHECK_OK(mica_config_set_ticket_key(b, secret + 1, sizeof(secret) - 1, 60));
+    CHECK_OK(resume(&p, ccfg, b, "localhost", st.blob[0], st.len[0]));
+    CHECK_MSG(!mica_conn_resumed(p.server), "a ticket of the old secret was accepted");
+    pair_free(&p);
+    CHECK_OK(mica_config_set_ticket_key(b, secret, sizeof(secret), 60));
+    CHECK_OK(resume(&p, ccfg, b, "localhost", st.blob[0], st.len[0]));
+    CHECK(mica_conn_resumed(p.server));
+    pair_free(&p);
     /* 130 s on: expired, and its period retired */
     fake_now += 40 * 1000;
     mica_config_set_clock(ccfg, NULL, NULL); /* the client still offers it */
