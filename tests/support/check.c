@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int check_failures;
-int check_count;
+_Atomic int check_failures;
+_Atomic int check_count;
 
 void check_fail(const char *file, int line, const char *fmt, ...)
 {

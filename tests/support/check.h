@@ -12,8 +12,8 @@
 
 #include <mica/mica.h>
 
-extern int check_failures;
-extern int check_count;
+extern _Atomic int check_failures; /* atomic: tests check from several threads */
+extern _Atomic int check_count;
 
 void check_fail(const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
