@@ -22,7 +22,7 @@
 struct mica_kx_key {
     const struct mica_group *g;
     EVP_PKEY *pk;                /* DH groups */
-    EVP_PKEY_CTX *dctx;          /* X25519/X448: pk's derive context (xdh_keypair) */
+    EVP_PKEY_CTX *dctx;          /* X25519/X448: pk's derive context (xdh_key) */
     struct mica_kx_key *classic; /* hybrid KEM groups: the classical half */
     uint8_t *kem_dk;             /* KEM groups: the ML-KEM decapsulation key */
     uint8_t *pub;                /* KEM groups, X25519/X448: the whole share */

@@ -38,11 +38,13 @@
  * seals its data behind it and one send() carries both, one TCP segment with
  * TCP_NODELAY (which mica_io_connect sets), instead of the Finished alone and the data a
  * segment later. A server holds its tickets the same way when the client's first data
- * came with its Finished, so that they leave with the answer. What is held is never held longer than the application's next mica_io
- * call that could wait: mica_io_read sends it before it waits for input (a read that
- * finds data at once keeps it held for the answer), mica_io_close with the close_notify,
- * mica_io_write(io, NULL, 0, &n) by itself, and mica_io_free before it closes. An application that polls the fd itself sees the queued bytes through
- * mica_conn_pending, as it already must for any output (include/mica/io.h).
+ * came with its Finished, so that they leave with the answer. What is held is never held
+ * longer than the application's next mica_io call that could wait: mica_io_read sends it
+ * before it waits for input (a read that finds data at once keeps it held for the
+ * answer), mica_io_close with the close_notify, mica_io_write(io, NULL, 0, &n) by itself,
+ * and mica_io_free before it closes. An application that polls the fd itself sees the
+ * queued bytes through mica_conn_pending, as it already must for any output
+ * (include/mica/io.h).
  */
 #include <mica/io.h>
 #include <mica/trace.h> /* mica_conn_is_server */
